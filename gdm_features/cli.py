@@ -1,0 +1,148 @@
+"""The `gdm` command. Each subcommand is a thin shell over the Python API.
+
+User errors (GdmError) become one line on stderr and exit status 1; Ctrl-C exits 130 with
+the finished work kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import GdmError
+
+EXIT_USER_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def user_errors(func):
+    """Turn GdmError and Ctrl-C into one line and an exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except GdmError as exc:
+            click.echo(f"gdm: error: {exc}", err=True)
+            sys.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            click.echo("gdm: interrupted; finished work is kept, run the same command to resume",
+                       err=True)
+            sys.exit(EXIT_INTERRUPTED)
+
+    return wrapper
+
+
+class _OneLineHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"gdm: {record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gdm")
+def gdm() -> None:
+    """gdm: find the highlights in long recorded game streams."""
+    logger = logging.getLogger("gdm")
+    if not logger.handlers:
+        logger.addHandler(_OneLineHandler())
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    """`224` or `HxW` (e.g. `224x398`) -> (height, width)."""
+    try:
+        parts = [int(p) for p in text.lower().split("x")]
+    except ValueError:
+        raise GdmError(f"--input-size must be N or HxW, not {text!r}") from None
+    if len(parts) == 1:
+        return parts[0], parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise GdmError(f"--input-size must be N or HxW, not {text!r}")
+
+
+@gdm.command()
+@click.argument("videos", nargs=-1, required=True)
+@click.option("--backbone", default="resnet18", show_default=True,
+              help="resnet18 (torchvision ImageNet weights) or efficientnet_lite0 (works offline).")
+@click.option("--weights", default=None, help="Weights id; 'none' for random weights (tests only).")
+@click.option("--fps", default=5.0, show_default=True, type=float, help="Steps per second of video.")
+@click.option("--input-size", default="224", show_default=True,
+              help="Size the whole frame is resized to: N or HxW.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--precision", default="auto", show_default=True, help="auto, fp32, bf16 or fp16.")
+@click.option("--batch-size", default=None, type=int, help="Frames per backbone batch.")
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Feature cache directory (default: $GDM_CACHE_DIR or cache/).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def extract(videos, backbone, weights, fps, input_size, device, precision, batch_size, cache_dir, quiet):
+    """Decode VIDEO(s), embed every step, and cache the features (once per video and settings).
+
+    Prints the path of each cache file. A killed run resumes where it stopped.
+    """
+    from .extract import extract as run_extract
+
+    size = _parse_size(input_size)
+    failures = 0
+    for video in videos:
+        try:
+            path = run_extract(video, backbone=backbone, weights=weights, fps=fps, input_size=size,
+                               device=device, precision=precision, cache_dir=cache_dir,
+                               batch_size=batch_size, progress=not quiet)
+        except GdmError as exc:
+            if len(videos) == 1:
+                raise
+            click.echo(f"gdm: error: {exc}", err=True)
+            failures += 1
+            continue
+        click.echo(str(path))
+    if failures:
+        raise GdmError(f"{failures} of {len(videos)} videos failed (see above)")
+
+
+@gdm.command()
+@click.argument("features")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@user_errors
+def inspect(features, as_json):
+    """Describe a feature cache file: settings, shapes, duration, completeness."""
+    from .store import FeatureFile
+    from .timebase import format_timecode
+
+    with FeatureFile(features, allow_partial=True) as f:
+        attrs = f.attrs
+        n_steps, visual_dim, audio_dim = f.n_steps, f.visual_dim, f.audio_dim
+    if as_json:
+        click.echo(json.dumps({"path": str(Path(features)), "n_steps": n_steps, "visual_dim": visual_dim,
+                               "audio_dim": audio_dim, "attrs": attrs}, indent=2, default=str))
+        return
+    fps = float(attrs["fps"])
+    duration = float(attrs.get("duration_s", -1))
+    state = "complete" if attrs.get("complete") else "INCOMPLETE (run gdm extract again to finish it)"
+    click.echo(f"{features}: {state}")
+    click.echo(f"  steps               {n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}")
+    if duration >= 0:
+        click.echo(f"  duration       {format_timecode(duration)} ({duration:.2f} s)")
+    click.echo(f"  visual         [{n_steps}, {visual_dim}] float16  ({attrs.get('backbone')}, "
+               f"weights {attrs.get('weights')})")
+    click.echo(f"  audio          [{n_steps}, {audio_dim}] float16" +
+               ("" if audio_dim else "  (the video has no audio)"))
+    shown = {"n_steps", "complete", "backbone", "weights", "fps", "duration_s"}
+    for key in sorted(set(attrs) - shown):
+        click.echo(f"  {key:<20}{attrs[key]}")
+
+
+def main() -> None:
+    gdm(prog_name="gdm")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+"""Stage one: video file -> cached 5-fps feature sequence, once per (video, settings).
+
+A decoder thread turns the video into batches of RGB frames and feeds a bounded queue; the
+calling thread runs the backbone, computes the audio rows for the same steps and appends
+whole chunks to the cache file. Decoding (PyAV releases the GIL) therefore overlaps
+inference on a GPU and on a second CPU core alike.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from itertools import islice
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from filelock import FileLock, Timeout
+
+from . import __version__
+from .audio_features import AudioSettings
+from .audio_source import iter_audio_rows
+from .backbones import Embedder, get_backbone, resolve_device, resolve_precision
+from .errors import GdmError
+from .fingerprint import cache_key, file_fingerprint
+from .media import MediaInfo, probe
+from .progress import StepProgress
+from .sampling import Sample
+from .store import FeatureFile, FeatureWriter, disk_error
+from .timebase import steps_before
+from .video_source import DecodeReport, iter_video_steps
+
+log = logging.getLogger("gdm")
+
+CHUNK_STEPS = 256  # rows per append: ~51 s of video at 5 fps, the most a kill can lose
+_QUEUE_BATCHES = 4
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """Everything that changes the numbers in a cache file (hashed into its key)."""
+
+    backbone: str = "resnet18"
+    weights: str | None = None  # None: the backbone's default ImageNet weights
+    fps: float = 5.0
+    input_size: tuple[int, int] = (224, 224)  # (height, width) the whole frame is resized to
+    audio: AudioSettings = field(default_factory=AudioSettings)
+
+    def validated(self) -> "ExtractSettings":
+        spec = get_backbone(self.backbone)
+        if not 0 < self.fps <= 60:
+            raise GdmError(f"--fps must be in (0, 60], not {self.fps}")
+        if len(self.input_size) != 2 or min(self.input_size) < 32:
+            raise GdmError(f"input size must be two sides of at least 32 px, not {self.input_size}")
+        return ExtractSettings(self.backbone, self.weights or spec.default_weights, float(self.fps),
+                               tuple(int(v) for v in self.input_size), self.audio)
+
+    def identity(self, has_audio: bool) -> dict:
+        spec = get_backbone(self.backbone)
+        audio = json.loads(self.audio.to_json()) | {"present": has_audio}
+        return {"fps": self.fps, "backbone": self.backbone, "weights": self.weights,
+                "input_size": list(self.input_size), "audio": json.dumps(audio, sort_keys=True),
+                "preprocessing": spec.preprocessing(self.input_size)}
+
+
+def default_cache_dir() -> Path:
+    """`$GDM_CACHE_DIR`, else `cache/` of the checkout, else `~/.cache/gdm`."""
+    if os.environ.get("GDM_CACHE_DIR"):
+        return Path(os.environ["GDM_CACHE_DIR"])
+    project_cache = Path(__file__).resolve().parents[1] / "cache"
+    return project_cache if project_cache.is_dir() else Path.home() / ".cache" / "gdm"
+
+
+def _writable_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise GdmError(f"cache dir {path} is not writable ({exc.strerror or exc}); "
+                       "pass --cache-dir or set GDM_CACHE_DIR") from None
+    return path
+
+
+def cache_path_for(video: Path | str, settings: ExtractSettings, cache_dir: Path | str | None = None) -> Path:
+    """Where the features of `video` under `settings` live (whether or not they exist yet)."""
+    info = probe(video)
+    settings = settings.validated()
+    fingerprint = file_fingerprint(info.path)
+    key = cache_key(fingerprint, settings.identity(info.has_audio))
+    return Path(cache_dir or default_cache_dir()) / f"{key}.h5"
+
+
+def _is_complete(path: Path) -> bool:
+    try:
+        with FeatureFile(path):
+            return True
+    except GdmError:
+        return False
+
+
+@dataclass
+class _Batch:
+    steps: np.ndarray  # int64 [n]
+    ok: np.ndarray  # bool [n]
+    frames: torch.Tensor  # uint8 [n_ok, H, W, 3]
+
+
+_DONE = object()
+
+
+def _pack(samples: list[Sample[np.ndarray]], size_hw: tuple[int, int], pin: bool) -> _Batch:
+    ok = np.array([s.frame is not None for s in samples])
+    frames = np.stack([s.frame for s in samples if s.frame is not None]) if ok.any() \
+        else np.zeros((0, *size_hw, 3), np.uint8)
+    tensor = torch.from_numpy(frames)
+    return _Batch(np.array([s.step for s in samples], np.int64), ok, tensor.pin_memory() if pin else tensor)
+
+
+def _batches(samples: Iterator[Sample[np.ndarray]], batch_size: int, size_hw: tuple[int, int],
+             pin: bool) -> Iterator[_Batch]:
+    while chunk := list(islice(samples, batch_size)):
+        yield _pack(chunk, size_hw, pin)
+
+
+def _threaded(items: Iterator, stop: threading.Event, depth: int) -> Iterator:
+    """Run a generator in a thread behind a bounded queue; its exceptions re-raise here."""
+    channel: queue.Queue = queue.Queue(maxsize=depth)
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                channel.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            put(exc)
+
+    thread = threading.Thread(target=work, name="gdm-decoder", daemon=True)
+    thread.start()
+    try:
+        while (item := channel.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+class _ChunkBuffer:
+    """Rows waiting to be appended; the cache grows only by whole chunks (and one tail)."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+        self.size = 0
+
+    def add(self, *columns: np.ndarray) -> None:
+        self.parts.append(columns)
+        self.size += len(columns[0])
+
+    def take(self, n: int) -> tuple[np.ndarray, ...]:
+        joined = [np.concatenate(cols) for cols in zip(*self.parts)]
+        head = tuple(c[:n] for c in joined)
+        rest = tuple(c[n:] for c in joined)
+        self.parts = [rest] if len(rest[0]) else []
+        self.size = len(rest[0])
+        return head
+
+
+def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | None = None,
+            fps: float = 5.0, input_size: tuple[int, int] = (224, 224),
+            audio: AudioSettings | None = None, device: str = "auto", precision: str = "auto",
+            cache_dir: Path | str | None = None, batch_size: int | None = None,
+            progress: bool = True) -> Path:
+    """Features of `video` in the cache, extracting (or resuming) only what is missing.
+
+    Returns the path of the complete cache file. Raises GdmError for bad input.
+    """
+    settings = ExtractSettings(backbone, weights, fps, input_size, audio or AudioSettings()).validated()
+    info = probe(video)
+    fingerprint = file_fingerprint(info.path)
+    identity = settings.identity(info.has_audio)
+    out_dir = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
+    out = out_dir / f"{cache_key(fingerprint, identity)}.h5"
+    if _is_complete(out):
+        return out
+    lock = FileLock(str(out) + ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.warning("another process is extracting %s; waiting for it", info.path.name)
+        lock.acquire()
+    try:
+        if _is_complete(out):
+            return out
+        _run(info, settings, identity | {"source_fingerprint": fingerprint}, out,
+             device, precision, batch_size, progress)
+    finally:
+        lock.release()
+    return out
+
+
+def _run(info: MediaInfo, settings: ExtractSettings, identity: dict, out: Path, device_name: str,
+         precision: str, batch_size: int | None, progress: bool) -> None:
+    spec = get_backbone(settings.backbone)
+    device = resolve_device(device_name)
+    precision = resolve_precision(precision, spec, device)
+    embedder = Embedder(spec, settings.weights, device, precision)
+    batch_size = batch_size or (128 if device.type == "cuda" else 32)
+    fps, size_hw = settings.fps, settings.input_size
+    audio_dim = settings.audio.n_features if info.has_audio else 0
+    extra = {"source": str(info.path.resolve()), "created_utc": datetime.now(timezone.utc).isoformat(),
+             "gdm_version": __version__, "device": device.type, "precision": precision,
+             "origin_s": info.origin_s, "duration_s": -1.0}
+    try:
+        writer = FeatureWriter(out, identity, extra, spec.dim, audio_dim, CHUNK_STEPS)
+    except OSError as exc:
+        raise disk_error(out, exc) from None
+    with writer:
+        first = writer.n_steps
+        total = steps_before(info.duration_s, fps) if info.duration_s else None
+        bar = StepProgress(info.path.name, total, fps, initial=first, enabled=progress)
+        report = DecodeReport()
+        stop = threading.Event()
+        samples = iter_video_steps(info, fps, size_hw, first_step=first, report=report)
+        batches = _threaded(_batches(samples, batch_size, size_hw, pin=device.type == "cuda"),
+                            stop, _QUEUE_BATCHES)
+        audio_rows = iter_audio_rows(info, settings.audio, fps, first) if audio_dim else None
+        pending = _ChunkBuffer()
+        try:
+            for batch in batches:
+                n = len(batch.steps)
+                visual = np.zeros((n, spec.dim), np.float16)
+                if len(batch.frames):
+                    visual[batch.ok] = embedder(batch.frames).numpy().astype(np.float16)
+                audio = (np.stack(list(islice(audio_rows, n))).astype(np.float16) if audio_rows
+                         else np.zeros((n, 0), np.float16))
+                pending.add(visual, audio, batch.steps / fps, batch.ok)
+                while pending.size >= CHUNK_STEPS:
+                    writer.append(*pending.take(CHUNK_STEPS))
+                    bar.advance(CHUNK_STEPS)
+            if pending.size:
+                tail = pending.size
+                writer.append(*pending.take(tail))
+                bar.advance(tail)
+            if writer.n_steps == 0:
+                raise GdmError(f"{info.path}: no video frame could be decoded")
+            for note in report.notes:
+                log.warning("%s: %s; steps after it have frame_ok=false", info.path.name, note)
+            writer.finish({"duration_s": report.end_time_s,
+                           "decode_notes": json.dumps(report.notes),
+                           "bad_packets": report.bad_packets})
+        except OSError as exc:
+            raise disk_error(out, exc) from None
+        finally:
+            stop.set()
+            bar.close()

@@ -1,0 +1,32 @@
+"""Progress for long work on stderr: steps done, x realtime, ETA (tqdm does the ETA)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from tqdm import tqdm
+
+
+class StepProgress:
+    """A progress bar over steps of video; `realtime` = seconds of video per wall second."""
+
+    def __init__(self, label: str, total_steps: int | None, fps: float, initial: int = 0,
+                 enabled: bool = True) -> None:
+        self.fps = fps
+        self._started = time.perf_counter()
+        self._initial = initial
+        self._bar = tqdm(total=total_steps, initial=initial, desc=label, unit="step", file=sys.stderr,
+                         disable=not enabled, dynamic_ncols=True, mininterval=0.5)
+
+    def advance(self, n: int) -> None:
+        self._bar.update(n)
+        self._bar.set_postfix_str(f"{self.realtime():.1f}x realtime", refresh=False)
+
+    def realtime(self) -> float:
+        elapsed = time.perf_counter() - self._started
+        done = self._bar.n - self._initial
+        return (done / self.fps) / elapsed if elapsed > 0 else 0.0
+
+    def close(self) -> None:
+        self._bar.close()

@@ -1,0 +1,204 @@
+"""The feature cache file, schema `gdm.features/1`: an appending writer and a slicing reader.
+
+The writer appends whole chunks and only then advances the `n_steps` attribute, so a killed
+run leaves a file whose first `n_steps` rows are good; `complete` turns true last of all.
+The reader never loads a whole file: it hands out windows `(start, length)`.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from .errors import GdmError
+
+SCHEMA = "gdm.features/1"
+DATASETS = ("visual", "audio", "time", "frame_ok")
+
+
+@dataclass(frozen=True)
+class FeatureSlice:
+    """Rows `[start, start + len)` of one stream."""
+
+    start: int
+    visual: np.ndarray  # float16 [n, D]
+    audio: np.ndarray  # float16 [n, A]
+    time: np.ndarray  # float64 [n]
+    frame_ok: np.ndarray  # bool [n]
+
+    def __len__(self) -> int:
+        return int(self.time.shape[0])
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc)
+
+
+def disk_error(path: Path, exc: BaseException) -> GdmError:
+    """The one-line message for a write that failed under us."""
+    if _is_disk_full(exc):
+        return GdmError(f"disk full while writing {path}; free some space and run again "
+                        "(finished chunks are kept and the run resumes)")
+    return GdmError(f"cannot write {path}: {exc}")
+
+
+class FeatureWriter:
+    """Creates or resumes one cache file. Use as a context manager."""
+
+    def __init__(self, path: Path, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
+                 audio_dim: int, chunk_steps: int) -> None:
+        """`identity`: attrs a resumed file must match (video and settings); `extra`: the rest."""
+        self.path = path
+        self.chunk_steps = chunk_steps
+        self._file = self._open(identity, extra, visual_dim, audio_dim)
+
+    def _open(self, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
+              audio_dim: int) -> h5py.File:
+        if self.path.exists():
+            try:
+                handle = h5py.File(self.path, "a")
+            except OSError:
+                handle = None  # killed before its first flush: nothing worth keeping
+            if handle is not None:
+                if all(name in handle for name in DATASETS) and \
+                        all(_same(handle.attrs.get(k), v) for k, v in identity.items()):
+                    n = int(handle.attrs["n_steps"])
+                    for name in DATASETS:  # drop rows written after the last n_steps update
+                        handle[name].resize(n, axis=0)
+                    return handle
+                handle.close()
+            self.path.unlink()
+        # Build the empty skeleton under another name, so a crash here never leaves a file
+        # at `path` that a resume would trust.
+        staging = self.path.with_name(self.path.name + ".new")
+        with h5py.File(staging, "w") as handle:
+            for key, value in {**extra, **identity}.items():
+                handle.attrs[key] = value
+            handle.attrs["schema"] = SCHEMA
+            handle.attrs["n_steps"] = 0
+            handle.attrs["complete"] = False
+            shapes = {"visual": ((0, visual_dim), np.float16), "audio": ((0, audio_dim), np.float16),
+                      "time": ((0,), np.float64), "frame_ok": ((0,), np.bool_)}
+            for name, (shape, dtype) in shapes.items():
+                # A zero-width dataset (no audio) still needs a legal chunk shape.
+                maxshape = (None,) + tuple(d if d else None for d in shape[1:])
+                handle.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype,
+                                      chunks=(self.chunk_steps,) + tuple(max(1, d) for d in shape[1:]))
+        staging.replace(self.path)
+        return h5py.File(self.path, "a")
+
+    @property
+    def n_steps(self) -> int:
+        return int(self._file.attrs["n_steps"])
+
+    def append(self, visual: np.ndarray, audio: np.ndarray, time: np.ndarray, frame_ok: np.ndarray) -> None:
+        n0, n = self.n_steps, len(time)
+        for name, rows in (("visual", visual), ("audio", audio), ("time", time), ("frame_ok", frame_ok)):
+            dataset = self._file[name]
+            dataset.resize(n0 + n, axis=0)
+            dataset[n0:] = rows
+        self._file.flush()  # rows on disk before n_steps says they are there
+        self._file.attrs["n_steps"] = n0 + n
+        self._file.flush()
+
+    def finish(self, final_attrs: dict[str, Any]) -> None:
+        for key, value in final_attrs.items():
+            self._file.attrs[key] = value
+        self._file.flush()
+        self._file.attrs["complete"] = True
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "FeatureWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, np.ndarray) or isinstance(wanted, (list, tuple)):
+        return np.array_equal(np.asarray(stored), np.asarray(wanted))
+    if isinstance(stored, bytes):
+        stored = stored.decode()
+    return stored == wanted
+
+
+class FeatureFile:
+    """A read-only view of one cache file; keeps the HDF5 handle open for repeated slices."""
+
+    def __init__(self, path: Path | str, allow_partial: bool = False) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise GdmError(f"{self.path}: no such feature file")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError:
+            raise GdmError(f"{self.path}: not an HDF5 feature file (damaged or another format)") from None
+        attrs = self._file.attrs
+        schema = attrs.get("schema")
+        if schema != SCHEMA:
+            self._file.close()
+            raise GdmError(f"{self.path}: unknown feature schema {schema!r} (this gdm reads {SCHEMA}); "
+                           "extract the video again with this version")
+        if not bool(attrs.get("complete", False)) and not allow_partial:
+            self._file.close()
+            raise GdmError(f"{self.path}: extraction is not complete ({int(attrs['n_steps'])} steps "
+                           "so far); run gdm extract on the video again to finish it")
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._file.attrs.items()}
+
+    @property
+    def n_steps(self) -> int:
+        return int(self._file.attrs["n_steps"])
+
+    @property
+    def fps(self) -> float:
+        return float(self._file.attrs["fps"])
+
+    @property
+    def visual_dim(self) -> int:
+        return int(self._file["visual"].shape[1])
+
+    @property
+    def audio_dim(self) -> int:
+        return int(self._file["audio"].shape[1])
+
+    @property
+    def audio_settings(self) -> dict[str, Any]:
+        return json.loads(self._file.attrs["audio"])
+
+    def read(self, start: int, length: int) -> FeatureSlice:
+        """Rows `[start, start + length)`, clipped to the finished part of the file."""
+        if start < 0 or length < 0:
+            raise ValueError(f"bad window start={start} length={length}")
+        stop = min(start + length, self.n_steps)
+        start = min(start, stop)
+        f = self._file
+        return FeatureSlice(start=start, visual=f["visual"][start:stop], audio=f["audio"][start:stop],
+                            time=f["time"][start:stop], frame_ok=f["frame_ok"][start:stop])
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "FeatureFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read(path: Path | str, start_step: int, n_steps: int, allow_partial: bool = False) -> FeatureSlice:
+    """One window of a cache file, without loading the rest."""
+    with FeatureFile(path, allow_partial=allow_partial) as features:
+        return features.read(start_step, n_steps)

@@ -1,0 +1,116 @@
+"""Decoded video as the step timeline: `(step, frame or None)` from PyAV, threaded decoding.
+
+Frames are converted (scaled by swscale straight to the network's input size) only when a
+step shows them: at 60 fps sources that is one frame in twelve.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import av
+import numpy as np
+
+from .media import MediaInfo, open_container
+from .sampling import Sample, StepSampler
+from .timebase import step_time
+
+log = logging.getLogger(__name__)
+
+# A stream whose decoding stops this much before its advertised end is called damaged.
+_DAMAGE_TOLERANCE_S = 1.0
+_SEEK_PREROLL_S = 1.0
+
+
+@dataclass
+class DecodeReport:
+    """What went wrong while decoding, for the cache attrs and the user's warning."""
+
+    bad_packets: int = 0
+    stopped_early_at_s: float | None = None
+    end_time_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def _frame_to_rgb(frame: av.VideoFrame, size_hw: tuple[int, int]) -> np.ndarray:
+    height, width = size_hw
+    return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+
+
+def _decoded_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+                    report: DecodeReport) -> Iterator[av.VideoFrame]:
+    """Frames in decode order, skipping packets the decoder rejects, stopping at a demux error."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError as exc:
+            report.notes.append(f"demuxing stopped: {exc}")
+            report.stopped_early_at_s = -1.0  # resolved by the caller from the last frame
+            return
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError:
+            report.bad_packets += 1
+            continue
+        yield from frames
+
+
+def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], first_step: int = 0,
+                     report: DecodeReport | None = None) -> Iterator[Sample[np.ndarray]]:
+    """Every step from `first_step` to the end of the video, each with its RGB frame.
+
+    Steps before the first frame (a late start) and after decoding broke off carry None.
+    """
+    report = report if report is not None else DecodeReport()
+    sampler: StepSampler[av.VideoFrame] = StepSampler(fps, first_step)
+    last_frame: av.VideoFrame | None = None
+    last_rgb: np.ndarray | None = None
+
+    def converted(samples: list[Sample[av.VideoFrame]]) -> Iterator[Sample[np.ndarray]]:
+        nonlocal last_frame, last_rgb
+        for s in samples:
+            if s.frame is None:
+                yield Sample(s.step, None)
+                continue
+            if s.frame is not last_frame:  # a slow source shows one frame for several steps
+                last_frame, last_rgb = s.frame, _frame_to_rgb(s.frame, size_hw)
+            yield Sample(s.step, last_rgb)
+
+    with open_container(info.path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        default_duration = 1.0 / float(stream.average_rate or stream.guessed_rate or 30)
+        start_s = step_time(first_step, fps)
+        if start_s > 0:
+            target = info.origin_s + max(0.0, start_s - _SEEK_PREROLL_S)
+            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        end_time = 0.0
+        previous_time = None
+        for frame in _decoded_frames(container, stream, report):
+            if frame.time is None:
+                time_s = (previous_time + default_duration) if previous_time is not None else 0.0
+            else:
+                time_s = frame.time - info.origin_s
+            previous_time = time_s
+            duration = float(frame.duration * frame.time_base) if frame.duration else default_duration
+            end_time = max(end_time, time_s + duration)
+            yield from converted(sampler.push(time_s, frame))
+        if report.stopped_early_at_s is not None:
+            report.stopped_early_at_s = end_time
+        advertised = info.duration_s
+        if advertised is not None and end_time < advertised - _DAMAGE_TOLERANCE_S and end_time > 0:
+            # Damaged part-way: keep the timeline to the advertised end, without frames.
+            report.stopped_early_at_s = end_time
+            report.notes.append(f"decoding stopped at {end_time:.1f} s of {advertised:.1f} s")
+            yield from converted(sampler.finish(end_time))
+            sampler.blank()  # nothing is on screen after the damage
+            yield from converted(sampler.finish(advertised))
+            report.end_time_s = advertised
+        else:
+            yield from converted(sampler.finish(end_time))
+            report.end_time_s = end_time

@@ -1,0 +1,1 @@
+"""Stage two of gdm: a small temporal head trained on cached feature sequences."""
