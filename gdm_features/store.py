@@ -144,15 +144,19 @@ class FeatureFile:
         except OSError:
             raise GdmError(f"{self.path}: not an HDF5 feature file (damaged or another format)") from None
         attrs = self._file.attrs
-        schema = attrs.get("schema")
+        schema, complete, n_steps = attrs.get("schema"), attrs.get("complete", False), attrs.get("n_steps", 0)
+        problem = None
         if schema != SCHEMA:
+            problem = (f"unknown feature schema {schema!r} (this gdm reads {SCHEMA}); "
+                       "extract the video again with this version")
+        elif not all(name in self._file for name in DATASETS):
+            problem = "damaged feature file (datasets missing); delete it and extract again"
+        elif not complete and not allow_partial:
+            problem = (f"extraction is not complete ({int(n_steps)} steps so far); "
+                       "run gdm extract on the video again to finish it")
+        if problem:
             self._file.close()
-            raise GdmError(f"{self.path}: unknown feature schema {schema!r} (this gdm reads {SCHEMA}); "
-                           "extract the video again with this version")
-        if not bool(attrs.get("complete", False)) and not allow_partial:
-            self._file.close()
-            raise GdmError(f"{self.path}: extraction is not complete ({int(attrs['n_steps'])} steps "
-                           "so far); run gdm extract on the video again to finish it")
+            raise GdmError(f"{self.path}: {problem}")
 
     @property
     def attrs(self) -> dict[str, Any]:

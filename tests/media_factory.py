@@ -1,0 +1,115 @@
+"""Small real videos with known events at known times, encoded with PyAV (libx264 + AAC).
+
+Each frame is a smooth textured scene (so the backbone sees structure, not a flat field);
+events replace it for an exact span of frames. Times are exact rationals of the frame rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Sequence
+
+import av
+import numpy as np
+
+AUDIO_RATE = 48000
+
+
+def textured_scene(height: int, width: int, seed: int) -> np.ndarray:
+    """A static colourful image: random low-frequency blobs, different per seed."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, size=(6, 8, 3)).astype(np.float32)
+    ys = np.linspace(0, 5, height)[:, None]
+    xs = np.linspace(0, 7, width)[None, :]
+    y0, x0 = np.floor(ys).astype(int).clip(0, 4), np.floor(xs).astype(int).clip(0, 6)
+    fy, fx = (ys - y0)[..., None], (xs - x0)[..., None]
+    img = (small[y0, x0] * (1 - fy) * (1 - fx) + small[y0 + 1, x0] * fy * (1 - fx)
+           + small[y0, x0 + 1] * (1 - fy) * fx + small[y0 + 1, x0 + 1] * fy * fx)
+    return img.clip(0, 255).astype(np.uint8)
+
+
+@dataclass
+class Scenario:
+    """What a synthetic video shows and plays, all times in seconds from its start."""
+
+    duration: float = 10.0
+    fps: int = 30
+    size: tuple[int, int] = (120, 160)  # (height, width)
+    flashes: Sequence[tuple[float, float]] = ()  # white frames in [start, end)
+    scene_changes: Sequence[float] = ()  # texture switches to a new seed at each time
+    bursts: Sequence[tuple[float, float]] = ()  # loud 1 kHz tone in [start, end)
+    audio: bool = True
+    noise_level: float = 0.01  # quiet background hiss
+    frame_fn: Callable[[int], np.ndarray] | None = None  # overrides the scene per frame index
+    frame_times: Sequence[float] | None = None  # variable frame rate: explicit times
+    video_offset: float = 0.0  # first frame this late relative to audio (a late start)
+    start_offset: float = 0.0  # every time stamp shifted: a stream that does not start at 0
+    seed: int = 0
+    codec_options: dict = field(default_factory=lambda: {"preset": "ultrafast", "crf": "18"})
+
+
+def _frame_image(s: Scenario, index: int, time: float, scenes: dict[int, np.ndarray]) -> np.ndarray:
+    if s.frame_fn is not None:
+        return s.frame_fn(index)
+    if any(a <= time < b for a, b in s.flashes):
+        return np.full((*s.size, 3), 255, np.uint8)
+    scene = sum(1 for t in s.scene_changes if time >= t)
+    if scene not in scenes:
+        scenes[scene] = textured_scene(*s.size, seed=s.seed * 100 + scene)
+    return scenes[scene]
+
+
+def audio_signal(s: Scenario, rate: int = AUDIO_RATE) -> np.ndarray:
+    n = int(round(s.duration * rate))
+    rng = np.random.default_rng(s.seed + 7)
+    signal = rng.normal(0, s.noise_level, n).astype(np.float32)
+    t = np.arange(n) / rate
+    for a, b in s.bursts:
+        on = (t >= a) & (t < b)
+        signal[on] = 0.8 * np.sin(2 * np.pi * 1000 * t[on])
+    return signal
+
+
+def write_video(path: Path, s: Scenario, container_options: dict | None = None) -> Path:
+    """Encode `s` to `path` (container from the suffix: .mp4, .mkv, .ts ...)."""
+    with av.open(str(path), mode="w", options=container_options or {}) as out:
+        v = out.add_stream("libx264", rate=s.fps, options=s.codec_options)
+        v.height, v.width = s.size
+        v.pix_fmt = "yuv420p"
+        timescale = 1000 if s.frame_times is not None else s.fps
+        v.time_base = v.codec_context.time_base = Fraction(1, timescale)
+        a = None
+        if s.audio:
+            a = out.add_stream("aac", rate=AUDIO_RATE, layout="mono")
+            a.time_base = Fraction(1, AUDIO_RATE)
+        times = list(s.frame_times) if s.frame_times is not None else \
+            [i / s.fps for i in range(int(round(s.duration * s.fps)))]
+        scenes: dict[int, np.ndarray] = {}
+        # Interleave by time so muxers that need it (TS, MKV) get monotone input.
+        audio = audio_signal(s) if a is not None else None
+        block = 1024
+        audio_pos = 0
+        for index, time in enumerate(times):
+            while audio is not None and audio_pos < audio.size and audio_pos / AUDIO_RATE <= time + s.video_offset:
+                chunk = audio[audio_pos:audio_pos + block]
+                frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+                frame.sample_rate, frame.pts = AUDIO_RATE, audio_pos + round(s.start_offset * AUDIO_RATE)
+                frame.time_base = Fraction(1, AUDIO_RATE)
+                out.mux(a.encode(frame))
+                audio_pos += block
+            frame = av.VideoFrame.from_ndarray(_frame_image(s, index, time, scenes), format="rgb24")
+            frame.pts = int(round((time + s.video_offset + s.start_offset) * timescale))
+            out.mux(v.encode(frame))
+        out.mux(v.encode())
+        while audio is not None and audio_pos < audio.size:
+            chunk = audio[audio_pos:audio_pos + block]
+            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
+            frame.sample_rate, frame.pts = AUDIO_RATE, audio_pos + round(s.start_offset * AUDIO_RATE)
+            frame.time_base = Fraction(1, AUDIO_RATE)
+            out.mux(a.encode(frame))
+            audio_pos += block
+        if a is not None:
+            out.mux(a.encode())
+    return path

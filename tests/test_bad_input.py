@@ -1,0 +1,147 @@
+"""Every kind of bad input: one line on stderr, non-zero exit, never a complete-looking file."""
+
+import errno
+from pathlib import Path
+
+import av
+import h5py
+import numpy as np
+import pytest
+
+from conftest import FAST, assert_one_line_error
+from gdm_features import read
+from gdm_features.store import FeatureWriter
+from media_factory import Scenario, write_video
+
+
+def cache_files(directory: Path):
+    return sorted(directory.glob("*.h5")) if directory.exists() else []
+
+
+def assert_nothing_complete(directory: Path):
+    for path in cache_files(directory):
+        with h5py.File(path, "r") as f:
+            assert not f.attrs["complete"], path
+
+
+def written(name: str, data: bytes):
+    def make(directory: Path) -> Path:
+        (directory / name).write_bytes(data)
+        return directory / name
+    return make
+
+
+@pytest.mark.parametrize("make,fragment", [
+    (lambda d: d / "missing.mp4", "no such file"),
+    (lambda d: d, "is a directory"),
+    (written("empty.mp4", b""), "empty"),
+    (written("notes.mp4", b"just text\n" * 100), "not a readable video"),
+])
+def test_unusable_paths(tmp_path, gdm, make, fragment):
+    result = gdm("extract", make(tmp_path), *FAST, "--cache-dir", tmp_path / "c")
+    assert_one_line_error(result, fragment)
+    assert cache_files(tmp_path / "c") == []
+
+
+def test_file_with_only_audio(tmp_path, gdm):
+    path = tmp_path / "song.m4a"
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="mono")
+        for i in range(20):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts = 48000, i * 1024
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    assert_one_line_error(gdm("extract", path, *FAST, "--cache-dir", tmp_path / "c"), "no video stream")
+
+
+def test_truncated_mp4_is_refused(tmp_path, gdm):
+    good = write_video(tmp_path / "good.mp4", Scenario(duration=4.0))
+    bad = tmp_path / "cut.mp4"
+    bad.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # the index (moov) is at the end
+    result = gdm("extract", bad, *FAST, "--cache-dir", tmp_path / "c")
+    assert_one_line_error(result, "cut.mp4")
+    assert_nothing_complete(tmp_path / "c")
+
+
+def test_stream_damaged_part_way_keeps_the_readable_part(tmp_path, gdm):
+    """Documented choice: frames up to the damage, frame_ok=false after it, and a warning."""
+    good = write_video(tmp_path / "good.mkv", Scenario(duration=10.0))
+    data = good.read_bytes()
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    result = gdm("extract", cut, *FAST, "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 0, result.stderr
+    assert "warning" in result.stderr and "decoding stopped" in result.stderr
+    s = read(result.stdout.strip(), 0, 1000)
+    assert abs(len(s) - 50) <= 1  # the advertised 10 s (audio padding may add a step)
+    first_bad = int(np.argmin(s.frame_ok))
+    assert 15 <= first_bad <= 40
+    assert s.frame_ok[:first_bad].all() and not s.frame_ok[first_bad:].any()
+
+
+def test_unwritable_cache_dir(tmp_path, gdm, event_video):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    result = gdm("extract", event_video, *FAST, "--cache-dir", blocker / "cache")
+    assert_one_line_error(result, "not writable", "--cache-dir")
+
+
+def test_disk_full_keeps_finished_chunks_and_never_marks_complete(tmp_path, gdm, monkeypatch):
+    video = write_video(tmp_path / "long.mp4", Scenario(duration=120.0, size=(48, 64), audio=False))
+    real_append = FeatureWriter.append
+    calls = {"n": 0}
+
+    def append_until_full(self, *rows):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, *rows)
+
+    monkeypatch.setattr(FeatureWriter, "append", append_until_full)
+    result = gdm("extract", video, *FAST, "--cache-dir", tmp_path / "c")
+    assert_one_line_error(result, "disk full", "run again")
+    [path] = cache_files(tmp_path / "c")
+    with h5py.File(path, "r") as f:
+        assert not f.attrs["complete"] and f.attrs["n_steps"] == 256
+    monkeypatch.setattr(FeatureWriter, "append", real_append)
+    again = gdm("extract", video, *FAST, "--cache-dir", tmp_path / "c")
+    assert again.exit_code == 0 and len(read(again.stdout.strip(), 0, 10_000)) == 600
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["--backbone", "vgg"], "unknown backbone"),
+    (["--fps", "0"], "--fps"),
+    (["--input-size", "big"], "--input-size"),
+    (["--weights", "IMAGENET1K_V2"], "weights"),
+    (["--device", "tpu"], "unknown device"),
+])
+def test_bad_options(tmp_path, gdm, event_video, args, fragment):
+    result = gdm("extract", event_video, "--weights", "none", *args, "--cache-dir", tmp_path)
+    assert_one_line_error(result, fragment)
+
+
+def test_one_bad_video_does_not_stop_the_others(tmp_path, gdm, event_video):
+    result = gdm("extract", tmp_path / "missing.mp4", event_video, *FAST, "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 1
+    assert len(result.stdout.strip().splitlines()) == 1  # the good one's cache path
+    assert "missing.mp4: no such file" in result.stderr and "1 of 2 videos failed" in result.stderr
+
+
+def test_reader_refuses_incomplete_and_unknown_schema(tmp_path, gdm):
+    from gdm_features import FeatureFile, GdmError
+
+    partial = tmp_path / "partial.h5"
+    with h5py.File(partial, "w") as f:
+        f.attrs.update({"schema": "gdm.features/1", "complete": False, "n_steps": 3})
+        for name in ("visual", "audio", "time", "frame_ok"):
+            f.create_dataset(name, shape=(3,), dtype="f4")
+    with pytest.raises(GdmError, match="not complete"):
+        FeatureFile(partial)
+    alien = tmp_path / "alien.h5"
+    with h5py.File(alien, "w") as f:
+        f.attrs["schema"] = "someone.else/7"
+    with pytest.raises(GdmError, match="unknown feature schema"):
+        FeatureFile(alien)
+    assert_one_line_error(gdm("inspect", alien), "unknown feature schema")
+    assert_one_line_error(gdm("inspect", tmp_path / "nope.h5"), "no such feature file")
