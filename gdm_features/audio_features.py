@@ -19,12 +19,16 @@ _MEL_FLOOR = 1e-10  # power floor before the log (about -100 dB)
 
 @dataclass(frozen=True)
 class AudioSettings:
-    """Everything that changes the audio numbers; stored in the cache and its key."""
+    """Everything that changes the audio numbers; stored in the cache and its key.
 
-    sample_rate: int = 16000
+    Windows are in seconds and bands in Hz, and features are computed at the stream's own
+    sample rate: no resampler, whose filter state would make a resumed run differ from an
+    uninterrupted one, and 44.1 and 48 kHz sources give comparable numbers.
+    """
+
     n_mels: int = 64
-    n_fft: int = 400  # 25 ms at 16 kHz
-    hop: int = 160  # 10 ms at 16 kHz
+    window_s: float = 0.025
+    hop_s: float = 0.010
     fmin: float = 0.0
     fmax: float = 8000.0
 
@@ -32,6 +36,12 @@ class AudioSettings:
     def n_features(self) -> int:
         """Columns per step: loudness, then one per mel band."""
         return 1 + self.n_mels
+
+    def n_fft(self, sample_rate: int) -> int:
+        return max(16, round(self.window_s * sample_rate))
+
+    def hop(self, sample_rate: int) -> int:
+        return max(1, round(self.hop_s * sample_rate))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -49,6 +59,7 @@ def mel_to_hz(mel: np.ndarray | float) -> np.ndarray:
 @lru_cache(maxsize=8)
 def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float, fmax: float) -> np.ndarray:
     """Triangular filters `[n_mels, n_fft // 2 + 1]` over the rfft bins, peak 1."""
+    fmax = min(fmax, sample_rate / 2.0)
     bins_hz = np.linspace(0.0, sample_rate / 2.0, n_fft // 2 + 1)
     edges_hz = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
     lower, centre, upper = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
@@ -67,29 +78,30 @@ def loudness_dbfs(samples: np.ndarray) -> float:
     return max(SILENCE_DBFS, 20.0 * np.log10(rms)) if rms > 0 else SILENCE_DBFS
 
 
-def log_mel(samples: np.ndarray, settings: AudioSettings) -> np.ndarray:
+def log_mel(samples: np.ndarray, sample_rate: int, settings: AudioSettings) -> np.ndarray:
     """Natural log of the mean mel power over the STFT frames inside `samples`.
 
-    A block shorter than one FFT window is zero-padded, so every step gets a value.
+    Frames never reach outside the block, so a step's value depends on its samples alone.
+    A block shorter than one window is zero-padded, so every step gets a value.
     """
-    bank = mel_filterbank(settings.sample_rate, settings.n_fft, settings.n_mels,
-                          settings.fmin, settings.fmax)
+    n_fft, hop = settings.n_fft(sample_rate), settings.hop(sample_rate)
+    bank = mel_filterbank(sample_rate, n_fft, settings.n_mels, settings.fmin, settings.fmax)
     if samples.size == 0:
         return np.full(settings.n_mels, np.log(_MEL_FLOOR), dtype=np.float32)
-    if samples.size < settings.n_fft:
-        samples = np.pad(samples, (0, settings.n_fft - samples.size))
-    n_frames = 1 + (samples.size - settings.n_fft) // settings.hop
-    index = np.arange(settings.n_fft)[None, :] + settings.hop * np.arange(n_frames)[:, None]
-    window = np.hanning(settings.n_fft).astype(np.float32)
+    if samples.size < n_fft:
+        samples = np.pad(samples, (0, n_fft - samples.size))
+    n_frames = 1 + (samples.size - n_fft) // hop
+    index = np.arange(n_fft)[None, :] + hop * np.arange(n_frames)[:, None]
+    window = np.hanning(n_fft).astype(np.float32)
     spectrum = np.fft.rfft(samples[index].astype(np.float32) * window, axis=1)
-    power = (spectrum.real**2 + spectrum.imag**2) / settings.n_fft
+    power = (spectrum.real**2 + spectrum.imag**2) / n_fft
     mel_power = power.mean(axis=0) @ bank.T
     return np.log(np.maximum(mel_power, _MEL_FLOOR)).astype(np.float32)
 
 
-def step_features(samples: np.ndarray, settings: AudioSettings) -> np.ndarray:
+def step_features(samples: np.ndarray, sample_rate: int, settings: AudioSettings) -> np.ndarray:
     """The design's audio row for one step: `[loudness_dBFS, log_mel...]`."""
     row = np.empty(settings.n_features, dtype=np.float32)
     row[0] = loudness_dbfs(samples)
-    row[1:] = log_mel(samples, settings)
+    row[1:] = log_mel(samples, sample_rate, settings)
     return row

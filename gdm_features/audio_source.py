@@ -1,4 +1,5 @@
-"""Decoded audio as per-step feature rows: PyAV decode, resample to mono, cut into steps."""
+"""Decoded audio as per-step feature rows: PyAV decode at the native rate, mix to mono,
+cut into steps. No resampling (see AudioSettings)."""
 
 from __future__ import annotations
 
@@ -15,33 +16,40 @@ from .timebase import step_time
 _SEEK_PREROLL_S = 1.0
 
 
-def _resampled_blocks(info: MediaInfo, settings: AudioSettings, start_s: float
-                      ) -> Iterator[tuple[int, np.ndarray]]:
-    """`(absolute start sample, mono float32 samples)` blocks from `start_s` on."""
-    with open_container(info.path) as container:
-        stream = container.streams.audio[0]
-        if start_s > 0:
-            target = info.origin_s + max(0.0, start_s - _SEEK_PREROLL_S)
-            container.seek(int(target / stream.time_base), stream=stream, backward=True)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=settings.sample_rate)
-        position: int | None = None
-        try:
-            for frame in container.decode(stream):
-                if position is None or (frame.time is not None and abs(
-                        (frame.time - info.origin_s) * settings.sample_rate - position) > settings.hop):
-                    # First block, or a jump in the time stamps: trust the stamps.
-                    position = round(((frame.time or 0.0) - info.origin_s) * settings.sample_rate)
-                for out in resampler.resample(frame):
-                    samples = out.to_ndarray().reshape(-1)
-                    yield position, samples
-                    position += samples.size
-        except av.error.FFmpegError:
-            pass  # damaged audio: the rest of the steps are silent
-        if position is not None:
-            for out in resampler.resample(None):
-                samples = out.to_ndarray().reshape(-1)
-                yield position, samples
-                position += samples.size
+def _mono(frame: av.AudioFrame) -> np.ndarray:
+    """Float mono samples of any decoded frame (planar or packed, float or integer)."""
+    data = frame.to_ndarray()
+    channels = len(frame.layout.channels)
+    if not frame.format.is_planar:
+        data = data.reshape(-1, channels).T
+    if np.issubdtype(data.dtype, np.integer):
+        data = data.astype(np.float32) / float(np.iinfo(data.dtype).max)
+    return data.astype(np.float32).mean(axis=0)
+
+
+def _sample_blocks(container: av.container.InputContainer, info: MediaInfo, start_s: float
+                   ) -> Iterator[tuple[int, np.ndarray]]:
+    """`(absolute start sample, mono float32 samples)` from `start_s` on, at the native rate."""
+    stream = container.streams.audio[0]
+    rate = stream.codec_context.sample_rate
+    if start_s > 0:
+        target = info.origin_s + max(0.0, start_s - _SEEK_PREROLL_S)
+        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+    position: int | None = None
+    try:
+        for frame in container.decode(stream):
+            if frame.time is not None:
+                stamped = round((frame.time - info.origin_s) * rate)
+                # Trust the stamps at the start and across real gaps; ignore rounding jitter.
+                if position is None or abs(stamped - position) > rate // 100:
+                    position = stamped
+            elif position is None:
+                position = 0
+            samples = _mono(frame)
+            yield position, samples
+            position += samples.size
+    except av.error.FFmpegError:
+        return  # damaged audio: the remaining steps read as silence
 
 
 def iter_audio_rows(info: MediaInfo, settings: AudioSettings, fps: float,
@@ -50,8 +58,10 @@ def iter_audio_rows(info: MediaInfo, settings: AudioSettings, fps: float,
 
     The caller takes as many rows as the video has steps.
     """
-    stepper = AudioStepper(settings, fps, first_step)
-    for start, samples in _resampled_blocks(info, settings, step_time(first_step, fps)):
-        yield from stepper.push(start, samples)
+    with open_container(info.path) as container:
+        rate = container.streams.audio[0].codec_context.sample_rate
+        stepper = AudioStepper(settings, rate, fps, first_step)
+        for start, samples in _sample_blocks(container, info, step_time(first_step, fps)):
+            yield from stepper.push(start, samples)
     while True:
         yield from stepper.finish(stepper.next_step + 64)

@@ -13,14 +13,14 @@ from .audio_features import AudioSettings, step_features
 
 
 class AudioStepper:
-    def __init__(self, settings: AudioSettings, fps: float, first_step: int = 0) -> None:
-        self.settings, self.fps = settings, fps
+    def __init__(self, settings: AudioSettings, sample_rate: int, fps: float, first_step: int = 0) -> None:
+        self.settings, self.sample_rate, self.fps = settings, sample_rate, fps
         self.next_step = first_step
         self._buffer = np.zeros(0, dtype=np.float32)
         self._buffer_start = self._boundary(first_step)  # sample index of _buffer[0]
 
     def _boundary(self, step: int) -> int:
-        return round(step * self.settings.sample_rate / self.fps)
+        return round(step * self.sample_rate / self.fps)
 
     @property
     def _buffer_end(self) -> int:
@@ -42,7 +42,7 @@ class AudioStepper:
         while self._boundary(self.next_step + 1) <= until_sample:
             lo = self._boundary(self.next_step) - self._buffer_start
             hi = self._boundary(self.next_step + 1) - self._buffer_start
-            rows.append(step_features(self._buffer[lo:hi], self.settings))
+            rows.append(step_features(self._buffer[lo:hi], self.sample_rate, self.settings))
             self.next_step += 1
         consumed = self._boundary(self.next_step) - self._buffer_start
         if consumed > 0:

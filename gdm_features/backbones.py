@@ -39,6 +39,12 @@ class BackboneSpec:
         if weights not in (self.default_weights, NO_WEIGHTS):
             raise GdmError(f"backbone {self.name} has weights {self.default_weights!r} "
                            f"(or {NO_WEIGHTS!r} for random ones), not {weights!r}")
+        if weights == NO_WEIGHTS:
+            # Seeded, so `weights=none` names one set of numbers, like any other weights id:
+            # cache files made with it by different processes agree.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0)
+                return self._build(weights).eval()
         return self._build(weights).eval()
 
     def preprocessing(self, input_size: tuple[int, int]) -> str:
