@@ -6,7 +6,10 @@ A backbone maps a float batch `[B, 3, H, W]` (already normalised) to pooled embe
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,8 +76,12 @@ def _build_resnet18(weights: str) -> nn.Module:
         return _PooledResNet(resnet18(weights=None))
     tv_weights = ResNet18_Weights[weights]
     checkpoint = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(tv_weights.url)
+    had_file = checkpoint.exists()
     try:
-        net = resnet18(weights=tv_weights)
+        # torch.hub announces a download on stderr even when it then fails offline; keep
+        # that to ourselves so a failure stays one line.
+        with contextlib.redirect_stderr(io.StringIO()):
+            net = resnet18(weights=tv_weights, progress=False)
     except (URLError, OSError, RuntimeError) as exc:
         if checkpoint.exists():
             raise GdmError(f"cannot load ResNet18 weights from {checkpoint} ({exc}); delete the file "
@@ -82,6 +89,8 @@ def _build_resnet18(weights: str) -> nn.Module:
         raise GdmError(f"ResNet18 ImageNet weights are not on disk and could not be downloaded; put "
                        f"{os.path.basename(tv_weights.url)} into {checkpoint.parent} (or set $TORCH_HOME), "
                        "or use the offline backbone: --backbone efficientnet_lite0") from None
+    if not had_file:
+        logging.getLogger("gdm").info("downloaded ResNet18 ImageNet weights to %s", checkpoint)
     return _PooledResNet(net)
 
 

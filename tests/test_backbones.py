@@ -42,11 +42,18 @@ def test_missing_resnet18_weights_say_where_to_put_them(tmp_path, monkeypatch):
     assert "\n" not in message
 
 
-def test_cli_missing_weights_is_one_line(tmp_path, monkeypatch, gdm, event_video):
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "empty"))
-    result = gdm("extract", event_video, "--cache-dir", tmp_path / "c", "--quiet")
-    assert result.exit_code == 1
-    assert result.stderr.count("\n") == 1 and "efficientnet_lite0" in result.stderr
+def test_cli_missing_weights_is_one_line(tmp_path, event_video):
+    """In a real process: torch.hub's own 'Downloading' notice must not leak out."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TORCH_HOME=str(tmp_path / "empty"))
+    result = subprocess.run([sys.executable, "-m", "gdm_features.cli", "extract", str(event_video),
+                             "--cache-dir", str(tmp_path / "c"), "--quiet"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("gdm: error: ") and "efficientnet_lite0" in result.stderr
 
 
 def test_efficientnet_lite0_ships_real_imagenet_weights():
