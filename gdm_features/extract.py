@@ -89,13 +89,29 @@ def _writable_dir(path: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class _Target:
+    """A video, its settings, and where their features live."""
+
+    info: MediaInfo
+    settings: ExtractSettings
+    identity: dict  # cache attrs that name the video and settings
+    path: Path
+
+
+def _locate(video: Path | str, settings: ExtractSettings, cache_dir: Path | str | None) -> _Target:
+    settings = settings.validated()
+    info = probe(video)
+    fingerprint = file_fingerprint(info.path)
+    identity = settings.identity(info.has_audio)
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return _Target(info, settings, identity | {"source_fingerprint": fingerprint},
+                   directory / f"{cache_key(fingerprint, identity)}.h5")
+
+
 def cache_path_for(video: Path | str, settings: ExtractSettings, cache_dir: Path | str | None = None) -> Path:
     """Where the features of `video` under `settings` live (whether or not they exist yet)."""
-    info = probe(video)
-    settings = settings.validated()
-    fingerprint = file_fingerprint(info.path)
-    key = cache_key(fingerprint, settings.identity(info.has_audio))
-    return Path(cache_dir or default_cache_dir()) / f"{key}.h5"
+    return _locate(video, settings, cache_dir).path
 
 
 def _is_complete(path: Path) -> bool:
@@ -193,32 +209,29 @@ def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | Non
 
     Returns the path of the complete cache file. Raises GdmError for bad input.
     """
-    settings = ExtractSettings(backbone, weights, fps, input_size, audio or AudioSettings()).validated()
-    info = probe(video)
-    fingerprint = file_fingerprint(info.path)
-    identity = settings.identity(info.has_audio)
-    out_dir = _writable_dir(Path(cache_dir) if cache_dir is not None else default_cache_dir())
-    out = out_dir / f"{cache_key(fingerprint, identity)}.h5"
+    target = _locate(video, ExtractSettings(backbone, weights, fps, input_size, audio or AudioSettings()),
+                     cache_dir)
+    out = target.path
+    _writable_dir(out.parent)
     if _is_complete(out):
         return out
     lock = FileLock(str(out) + ".lock")
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log.warning("another process is extracting %s; waiting for it", info.path.name)
+        log.warning("another process is extracting %s; waiting for it", target.info.path.name)
         lock.acquire()
     try:
         if _is_complete(out):
             return out
-        _run(info, settings, identity | {"source_fingerprint": fingerprint}, out,
-             device, precision, batch_size, progress)
+        _run(target, device, precision, batch_size, progress)
     finally:
         lock.release()
     return out
 
 
-def _run(info: MediaInfo, settings: ExtractSettings, identity: dict, out: Path, device_name: str,
-         precision: str, batch_size: int | None, progress: bool) -> None:
+def _run(target: _Target, device_name: str, precision: str, batch_size: int | None, progress: bool) -> None:
+    info, settings, identity, out = target.info, target.settings, target.identity, target.path
     spec = get_backbone(settings.backbone)
     device = resolve_device(device_name)
     precision = resolve_precision(precision, spec, device)

@@ -88,28 +88,26 @@ def write_video(path: Path, s: Scenario, container_options: dict | None = None) 
             [i / s.fps for i in range(int(round(s.duration * s.fps)))]
         scenes: dict[int, np.ndarray] = {}
         # Interleave by time so muxers that need it (TS, MKV) get monotone input.
-        audio = audio_signal(s) if a is not None else None
-        block = 1024
+        audio = audio_signal(s) if a is not None else np.zeros(0, np.float32)
         audio_pos = 0
-        for index, time in enumerate(times):
-            while audio is not None and audio_pos < audio.size and audio_pos / AUDIO_RATE <= time + s.video_offset:
-                chunk = audio[audio_pos:audio_pos + block]
+
+        def mux_audio_until(seconds: float) -> None:
+            nonlocal audio_pos
+            while audio_pos < audio.size and audio_pos / AUDIO_RATE <= seconds:
+                chunk = audio[audio_pos:audio_pos + 1024]
                 frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
                 frame.sample_rate, frame.pts = AUDIO_RATE, audio_pos + round(s.start_offset * AUDIO_RATE)
                 frame.time_base = Fraction(1, AUDIO_RATE)
                 out.mux(a.encode(frame))
-                audio_pos += block
+                audio_pos += chunk.size
+
+        for index, time in enumerate(times):
+            mux_audio_until(time + s.video_offset)
             frame = av.VideoFrame.from_ndarray(_frame_image(s, index, time, scenes), format="rgb24")
             frame.pts = int(round((time + s.video_offset + s.start_offset) * timescale))
             out.mux(v.encode(frame))
         out.mux(v.encode())
-        while audio is not None and audio_pos < audio.size:
-            chunk = audio[audio_pos:audio_pos + block]
-            frame = av.AudioFrame.from_ndarray(chunk[None, :], format="flt", layout="mono")
-            frame.sample_rate, frame.pts = AUDIO_RATE, audio_pos + round(s.start_offset * AUDIO_RATE)
-            frame.time_base = Fraction(1, AUDIO_RATE)
-            out.mux(a.encode(frame))
-            audio_pos += block
+        mux_audio_until(float("inf"))
         if a is not None:
             out.mux(a.encode())
     return path

@@ -82,3 +82,19 @@ def test_inspect_prints_shapes_and_state(event_features, gdm):
     assert result.exit_code == 0
     assert "complete" in result.stdout and "[50, 1280]" in result.stdout and "[50, 65]" in result.stdout
     assert "00:00:10.000" in result.stdout
+
+
+def test_cache_path_for_names_the_file_extract_writes(event_video, event_features):
+    from gdm_features import ExtractSettings, cache_path_for
+
+    settings = ExtractSettings(backbone="efficientnet_lite0")
+    assert cache_path_for(event_video, settings, event_features.parent) == event_features
+
+
+def test_progress_shows_steps_and_speed_unless_quiet(event_video, tmp_path, gdm):
+    loud = gdm("extract", event_video, "--weights", "none", "--input-size", "64", "--cache-dir", tmp_path / "a")
+    assert loud.exit_code == 0
+    assert "50/50" in loud.stderr and "x realtime" in loud.stderr
+    quiet = gdm("extract", event_video, "--weights", "none", "--input-size", "64", "--quiet",
+                "--cache-dir", tmp_path / "b")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
