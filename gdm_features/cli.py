@@ -127,17 +127,18 @@ def inspect(features, as_json):
     fps = float(attrs["fps"])
     duration = float(attrs.get("duration_s", -1))
     state = "complete" if attrs.get("complete") else "INCOMPLETE (run gdm extract again to finish it)"
-    click.echo(f"{features}: {state}")
-    click.echo(f"  steps               {n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}")
+    rows = [("steps", f"{n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}")]
     if duration >= 0:
-        click.echo(f"  duration       {format_timecode(duration)} ({duration:.2f} s)")
-    click.echo(f"  visual         [{n_steps}, {visual_dim}] float16  ({attrs.get('backbone')}, "
-               f"weights {attrs.get('weights')})")
-    click.echo(f"  audio          [{n_steps}, {audio_dim}] float16" +
-               ("" if audio_dim else "  (the video has no audio)"))
+        rows.append(("duration", f"{format_timecode(duration)} ({duration:.2f} s)"))
+    rows.append(("visual dataset", f"[{n_steps}, {visual_dim}] float16 ({attrs.get('backbone')}, "
+                                   f"weights {attrs.get('weights')})"))
+    rows.append(("audio dataset", f"[{n_steps}, {audio_dim}] float16"
+                                  + ("" if audio_dim else " (the video has no audio)")))
     shown = {"n_steps", "complete", "backbone", "weights", "fps", "duration_s"}
-    for key in sorted(set(attrs) - shown):
-        click.echo(f"  {key:<20}{attrs[key]}")
+    rows += [(key, str(attrs[key])) for key in sorted(set(attrs) - shown)]
+    click.echo(f"{features}: {state}")
+    for label, value in rows:
+        click.echo(f"  {label:<20}{value}")
 
 
 def main() -> None:

@@ -275,6 +275,7 @@ def _run(target: _Target, device_name: str, precision: str, batch_size: int | No
                 bar.advance(tail)
             if writer.n_steps == 0:
                 raise GdmError(f"{info.path}: no video frame could be decoded")
+            bar.settle(writer.n_steps)
             for note in report.notes:
                 log.warning("%s: %s; steps after it have frame_ok=false", info.path.name, note)
             writer.finish({"duration_s": report.end_time_s,

@@ -28,5 +28,10 @@ class StepProgress:
         done = self._bar.n - self._initial
         return (done / self.fps) / elapsed if elapsed > 0 else 0.0
 
+    def settle(self, total_steps: int) -> None:
+        """The real total, known only at the end (the container's duration is an estimate)."""
+        self._bar.total = total_steps
+        self._bar.refresh()
+
     def close(self) -> None:
         self._bar.close()
