@@ -97,7 +97,7 @@ def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentP
 
     Candidates grow from each unclaimed peak while scores stay above halfway between the
     stream's median and the peak, so the rule works for probabilities and raw scores alike.
-    Segments are then taken by peak score, skipping any that would overflow the budget.
+    They are taken by peak score, skipping any that would make the total overflow the budget.
     """
     scores = np.asarray(scores, dtype=np.float64)
     if budget_s <= 0 or scores.size == 0:
@@ -120,9 +120,11 @@ def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentP
         claimed[lo:hi] = True
         spans.append((lo / fps, hi / fps))
         found_s += (hi - lo) / fps
-    chosen, used = [], 0.0
-    for segment in sorted(_finish(scores, fps, spans, p), key=lambda s: -s.peak):
-        if used + segment.duration <= budget_s + 1e-9:
-            chosen.append(segment)
-            used += segment.duration
-    return sorted(chosen, key=lambda s: s.start)
+    # Accept candidates strongest first while the finished set (merged, padded, trimmed)
+    # still fits: merging then only ever joins chosen segments, never a weak neighbour.
+    chosen: list[tuple[float, float]] = []
+    for span in sorted(spans, key=lambda sp: -scores[int(round(sp[0] * fps)):int(round(sp[1] * fps))].max()):
+        trial = _finish(scores, fps, chosen + [span], p)
+        if sum(seg.duration for seg in trial) <= budget_s + 1e-9:
+            chosen.append(span)
+    return _finish(scores, fps, chosen, p)

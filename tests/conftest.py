@@ -39,7 +39,7 @@ def event_video(media_dir) -> Path:
 @pytest.fixture
 def gdm():
     """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from gdm_features.cli import gdm as group
+    from gdm_temporal.cli import gdm as group
 
     def run(*args: str):
         return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)

@@ -111,3 +111,21 @@ def write_video(path: Path, s: Scenario, container_options: dict | None = None) 
         if a is not None:
             out.mux(a.encode())
     return path
+
+
+def highlight_stream(path: Path, seed: int, duration: float = 180.0, n_events: int = 6,
+                     event_s: float = 2.0) -> tuple[Path, list[tuple[float, float]]]:
+    """A stream with random scenery and `n_events` highlights (a 1 s white flash and a loud
+    tone for `event_s`) at random times; returns the path and the labelled intervals."""
+    rng = np.random.default_rng(seed)
+    starts: list[float] = []
+    while len(starts) < n_events:
+        t = float(np.round(rng.uniform(5, duration - 10), 1))
+        if all(abs(t - u) > 15 for u in starts):
+            starts.append(t)
+    starts.sort()
+    scene_changes = np.cumsum(rng.uniform(4, 12, size=int(duration / 4))).tolist()
+    scenario = Scenario(duration=duration, size=(72, 96), seed=seed, noise_level=0.03,
+                        flashes=[(t, t + 1.0) for t in starts], bursts=[(t, t + event_s) for t in starts],
+                        scene_changes=[t for t in scene_changes if t < duration])
+    return write_video(path, scenario), [(t, t + event_s) for t in starts]

@@ -1,0 +1,70 @@
+"""Head checkpoints: the state_dict plus a JSON config, loaded with `weights_only=True`.
+
+A checkpoint is untrusted input (people share them): only tensors and plain containers are
+accepted, and the config is a JSON string, never a pickled object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from gdm_features import FeatureFile
+from gdm_features.errors import GdmError
+
+from .data import Normalizer, feature_identity
+from .model import HeadConfig, HighlightHead
+
+FORMAT = "gdm.head/1"
+
+
+def save_head(path: Path | str, head: HighlightHead, config: dict) -> Path:
+    """Write atomically: a killed save never leaves a truncated file under `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": FORMAT, "state_dict": {k: v.detach().cpu() for k, v in head.state_dict().items()},
+               "config": json.dumps(config)}
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        torch.save(payload, tmp)
+    os.replace(tmp.name, path)
+    return path
+
+
+def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
+    path = Path(path)
+    if not path.is_file():
+        raise GdmError(f"{path}: no such head checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for damaged or hostile files
+        if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "Weights only" in str(exc):
+            raise GdmError(f"{path}: refused: the file holds Python objects, not just tensors "
+                           "(a gdm head never does; do not load it)") from None
+        raise GdmError(f"{path}: not a readable head checkpoint (truncated or damaged: "
+                       f"{type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise GdmError(f"{path}: not a gdm head checkpoint (format {FORMAT} expected)")
+    try:
+        config = json.loads(payload["config"])
+        head = HighlightHead(HeadConfig(**config["architecture"]))
+        head.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise GdmError(f"{path}: damaged head checkpoint ({type(exc).__name__})") from None
+    return head.eval(), config, Normalizer.from_json(config["normalization"])
+
+
+def check_features(config: dict, features: FeatureFile, name: str) -> None:
+    """Refuse features made with other settings than the head was trained on."""
+    trained, given = config["features"], feature_identity(features.attrs)
+    differences = [k for k in trained if trained[k] != given.get(k)]
+    if differences or features.visual_dim != config["dims"]["visual"]:
+        k = differences[0] if differences else "visual width"
+        shown_trained = trained.get(k, config["dims"]["visual"])
+        shown_given = given.get(k, features.visual_dim)
+        raise GdmError(f"{name}: the head was trained on {trained.get('backbone')} features "
+                       f"({k} = {shown_trained!r}), these have {k} = {shown_given!r}; extract the video "
+                       f"with --backbone {trained.get('backbone')} and the head's other settings")

@@ -1,0 +1,166 @@
+"""Streams for stage two: cached features plus labels, read as windows, normalised.
+
+Nothing here loads a whole stream: windows are HDF5 slices, and normalisation statistics
+are accumulated slice by slice, so 100 h of streams train within a small memory budget.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from gdm_features import FeatureFile, extract
+from gdm_features.errors import GdmError
+
+from .labels import Interval, load_labels, merged, step_targets
+from .manifest import ManifestRow, Region
+
+# Attributes that must agree between streams trained together, and between a head and the
+# features it is applied to.
+FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing")
+
+
+def feature_identity(attrs: dict) -> dict:
+    identity = {k: attrs.get(k) for k in FEATURE_IDENTITY}
+    audio = json.loads(attrs.get("audio", "{}"))
+    audio.pop("present", None)
+    identity["audio"] = audio
+    return identity
+
+
+@dataclass
+class Stream:
+    """One stream's features (kept open) and its labels."""
+
+    name: str
+    features: FeatureFile
+    intervals: list[Interval]
+    targets: np.ndarray = field(repr=False)  # float32 [n_steps]
+
+    @property
+    def n_steps(self) -> int:
+        return self.features.n_steps
+
+    @property
+    def fps(self) -> float:
+        return self.features.fps
+
+
+def features_for(video: Path, extract_options: dict, progress: bool) -> FeatureFile:
+    """A cache file as is, or a video's features (extracted first where needed)."""
+    if video.suffix.lower() in (".h5", ".hdf5"):
+        return FeatureFile(video)
+    return FeatureFile(extract(video, progress=progress, **extract_options))
+
+
+def open_streams(rows: list[ManifestRow], extract_options: dict | None = None,
+                 progress: bool = True, need_labels: bool = True) -> list[Stream]:
+    streams = []
+    for row in rows:
+        if need_labels and row.labels is None:
+            raise GdmError(f"{row.where}: no 'labels' given for {row.video.name}")
+        try:
+            features = features_for(row.video, extract_options or {}, progress)
+        except GdmError as exc:
+            raise GdmError(f"{row.where}: {exc}") from None
+        intervals = merged(load_labels(row.labels)) if row.labels else []
+        streams.append(Stream(row.video.name, features, intervals,
+                              step_targets(intervals, features.n_steps, features.fps)))
+    reference = feature_identity(streams[0].features.attrs)
+    for stream in streams[1:]:
+        if feature_identity(stream.features.attrs) != reference:
+            raise GdmError(f"{stream.name} has features made with other settings than {streams[0].name} "
+                           "(backbone, weights, input size, fps or audio); extract all streams alike")
+    return streams
+
+
+@dataclass
+class Normalizer:
+    """Per-column mean and std of the training steps; visual of lost frames reads as mean."""
+
+    visual_mean: np.ndarray
+    visual_std: np.ndarray
+    audio_mean: np.ndarray
+    audio_std: np.ndarray
+
+    @property
+    def visual_dim(self) -> int:
+        return len(self.visual_mean)
+
+    @property
+    def audio_dim(self) -> int:
+        return len(self.audio_mean)
+
+    def apply(self, visual: np.ndarray, audio: np.ndarray, frame_ok: np.ndarray) -> np.ndarray:
+        """`[n, D + A]` float32 model input. A stream without audio gets the mean (zeros)."""
+        out = np.zeros((len(visual), self.visual_dim + self.audio_dim), np.float32)
+        out[:, :self.visual_dim] = (visual.astype(np.float32) - self.visual_mean) / self.visual_std
+        out[~frame_ok, :self.visual_dim] = 0.0
+        if audio.shape[1] == self.audio_dim and self.audio_dim:
+            out[:, self.visual_dim:] = (audio.astype(np.float32) - self.audio_mean) / self.audio_std
+        return out
+
+    def to_json(self) -> dict:
+        return {k: getattr(self, k).round(6).tolist() for k in ("visual_mean", "visual_std", "audio_mean", "audio_std")}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Normalizer":
+        return cls(**{k: np.asarray(v, np.float32) for k, v in data.items()})
+
+    @classmethod
+    def fit(cls, streams: list[Stream], regions: list[Region], slice_steps: int = 4096) -> "Normalizer":
+        visual_dim = streams[0].features.visual_dim
+        audio_dim = max(s.features.audio_dim for s in streams)
+        sums = {"v": np.zeros(visual_dim), "vv": np.zeros(visual_dim), "a": np.zeros(audio_dim),
+                "aa": np.zeros(audio_dim)}
+        n_visual = n_audio = 0
+        for region in regions:
+            features = streams[region.stream].features
+            for start in range(region.start, region.end, slice_steps):
+                window = features.read(start, min(slice_steps, region.end - start))
+                visual = window.visual[window.frame_ok].astype(np.float64)
+                sums["v"] += visual.sum(0)
+                sums["vv"] += np.square(visual).sum(0)
+                n_visual += len(visual)
+                if window.audio.shape[1] == audio_dim and audio_dim:
+                    audio = window.audio.astype(np.float64)
+                    sums["a"] += audio.sum(0)
+                    sums["aa"] += np.square(audio).sum(0)
+                    n_audio += len(audio)
+        if n_visual == 0:
+            raise GdmError("the training split has no decodable frames")
+
+        def moments(total, squares, n):
+            if n == 0:
+                return np.zeros_like(total, np.float32), np.ones_like(total, np.float32)
+            mean = total / n
+            std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
+            return mean.astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
+
+        vm, vs = moments(sums["v"], sums["vv"], n_visual)
+        am, as_ = moments(sums["a"], sums["aa"], n_audio)
+        return cls(vm, vs, am, as_)
+
+
+def read_window(stream: Stream, norm: Normalizer, start: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model input `[n, F]` and targets `[n]` for steps `[start, start + length)` (clipped)."""
+    window = stream.features.read(start, length)
+    x = norm.apply(window.visual, window.audio, window.frame_ok)
+    return x, stream.targets[window.start:window.start + len(window)]
+
+
+def region_windows(region: Region, window: int, hop: int) -> Iterator[tuple[int, int]]:
+    """`(start, length)` windows covering a region with overlap `window - hop`."""
+    if region.length <= window:
+        yield region.start, region.length
+        return
+    start = region.start
+    while True:
+        yield start, window
+        if start + window >= region.end:
+            return
+        start = min(start + hop, region.end - window)

@@ -1,0 +1,111 @@
+"""Training manifests (CSV or JSONL rows: video, labels, split) and how streams are split.
+
+Splits are by whole stream, or by contiguous time blocks inside a stream, never by random
+steps: neighbouring steps are near-duplicates, and mixing them across splits leaks.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from gdm_features.errors import GdmError
+
+SPLITS = ("train", "val", "test")
+BLOCK_SHARES = (0.70, 0.15, 0.15)  # contiguous train / val / test blocks of a stream
+MIN_STREAMS_FOR_STREAM_SPLIT = 3
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    video: Path  # a video file or a gdm feature cache file (.h5)
+    labels: Path | None
+    split: str | None
+    where: str  # "manifest.csv line 3", for messages
+
+
+@dataclass(frozen=True)
+class Region:
+    """Steps `[start, end)` of stream `stream` that belong to one split."""
+
+    stream: int
+    start: int
+    end: int
+    split: str
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _row(values: dict, base: Path, where: str) -> ManifestRow:
+    video = str(values.get("video") or "").strip()
+    if not video:
+        raise GdmError(f"{where}: no 'video' given")
+    labels = str(values.get("labels") or "").strip()
+    split = str(values.get("split") or "").strip().lower() or None
+    if split is not None and split not in SPLITS:
+        raise GdmError(f"{where}: split {split!r} is not one of {', '.join(SPLITS)}")
+    return ManifestRow(base / video, base / labels if labels else None, split, where)
+
+
+def read_manifest(path: Path | str) -> list[ManifestRow]:
+    """Rows of a CSV (header: video,labels[,split]) or JSONL manifest; paths relative to it."""
+    path = Path(path)
+    if not path.is_file():
+        raise GdmError(f"{path}: no such manifest")
+    base = path.parent
+    text = path.read_text(encoding="utf-8-sig")
+    rows = []
+    if path.suffix.lower() in (".jsonl", ".ndjson") or text.lstrip().startswith("{"):
+        for line_no, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {line_no}"
+            try:
+                values = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise GdmError(f"{where}: invalid JSON ({exc.msg})") from None
+            if not isinstance(values, dict):
+                raise GdmError(f"{where}: expected an object with video, labels, split")
+            rows.append(_row(values, base, where))
+    else:
+        reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or "video" not in [f.strip() for f in reader.fieldnames]:
+            raise GdmError(f"{path}: CSV manifest needs a header with a 'video' column (video,labels,split)")
+        for line_no, values in enumerate(reader, start=2):
+            rows.append(_row({k.strip(): v for k, v in values.items() if k}, base, f"{path} line {line_no}"))
+    if not rows:
+        raise GdmError(f"{path}: the manifest lists no streams")
+    return rows
+
+
+def _stable_order(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def assign_regions(rows: list[ManifestRow], n_steps: list[int]) -> list[Region]:
+    """Regions of every split. Rows with a split keep it whole. Rows without one: with at
+    least three such streams, whole streams go to val and test (15 % each, at least one, in
+    a stable pseudo-random order); otherwise each stream is cut into contiguous 70/15/15
+    train/val/test blocks."""
+    regions = [Region(i, 0, n, row.split) for i, (row, n) in enumerate(zip(rows, n_steps)) if row.split]
+    free = [i for i, row in enumerate(rows) if not row.split]
+    if len(free) >= MIN_STREAMS_FOR_STREAM_SPLIT:
+        order = sorted(free, key=lambda i: _stable_order(str(rows[i].video)))
+        n_hold = max(1, math.ceil(0.15 * len(order)))
+        for rank, i in enumerate(order):
+            split = "test" if rank < n_hold else "val" if rank < 2 * n_hold else "train"
+            regions.append(Region(i, 0, n_steps[i], split))
+    else:
+        for i in free:
+            edges = [0]
+            for share in BLOCK_SHARES[:-1]:
+                edges.append(edges[-1] + round(share * n_steps[i]))
+            edges.append(n_steps[i])
+            regions += [Region(i, a, b, split) for a, b, split in zip(edges[:-1], edges[1:], SPLITS) if b > a]
+    return sorted(regions, key=lambda r: (r.stream, r.start))
