@@ -123,7 +123,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             loss.backward()
             nn.utils.clip_grad_norm_(head.parameters(), 1.0)
             optimizer.step()
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
         val_scores = score_regions(head, streams, norm, val_regions, device)
         val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
         ap = frame_metrics(np.concatenate(val_scores), val_targets, 0.5)["ap"]
