@@ -161,7 +161,7 @@ def metrics_table(m: dict) -> str:
 def evaluate(head, manifest, split, budget_per_4h, as_json, cache_dir, quiet):
     """Frame, 30-second block, event and budget metrics of HEAD on a manifest's split."""
     from .checkpoint import check_features, load_head
-    from .data import open_streams
+    from .data import WindowReader, open_streams
     from .evaluate import metrics_for, score_regions
     from .manifest import assign_regions, read_manifest
     from .segments import SegmentParams
@@ -177,7 +177,7 @@ def evaluate(head, manifest, split, budget_per_4h, as_json, cache_dir, quiet):
     regions = [r for r in assign_regions(rows, [s.n_steps for s in streams]) if split in ("all", r.split)]
     if not regions:
         raise GdmError(f"{manifest}: no streams or blocks in split {split!r}")
-    scores = score_regions(model, streams, norm, regions)
+    scores = score_regions(model, WindowReader(streams, norm), regions)
     metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget_per_4h)
     result = _clean({"head": str(head), "split": split, "threshold": config["threshold"],
                      "regions": len(regions), **metrics})

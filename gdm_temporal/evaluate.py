@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import Normalizer, Stream
+from .data import Stream, WindowReader
 from .inference import score_region
 from .labels import Interval
 from .manifest import Region
@@ -21,9 +21,9 @@ def region_intervals(stream: Stream, region: Region) -> list[Interval]:
             for iv in stream.intervals if iv.start < end and iv.end > offset]
 
 
-def score_regions(head: HighlightHead, streams: list[Stream], norm: Normalizer, regions: list[Region],
+def score_regions(head: HighlightHead, reader: WindowReader, regions: list[Region],
                   device: torch.device | str = "cpu") -> list[np.ndarray]:
-    return [score_region(head, streams[r.stream], norm, r, device=device) for r in regions]
+    return [score_region(head, reader, r, device=device) for r in regions]
 
 
 def metrics_for(streams: list[Stream], regions: list[Region], scores: list[np.ndarray],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import Normalizer, Stream, read_window
+from .data import WindowReader
 from .manifest import Region
 from .model import HighlightHead
 
@@ -29,8 +29,8 @@ def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray
 
 
 @torch.inference_mode()
-def score_region(head: HighlightHead, stream: Stream, norm: Normalizer, region: Region,
-                 window: int = DEFAULT_WINDOW, batch: int = 8, device: torch.device | str = "cpu") -> np.ndarray:
+def score_region(head: HighlightHead, reader: WindowReader, region: Region, window: int = DEFAULT_WINDOW,
+                 batch: int = 8, device: torch.device | str = "cpu") -> np.ndarray:
     """Highlight probability per step of `region`, float32 `[region.length]`."""
     head.eval()
     hop = max(1, window // 2)
@@ -46,7 +46,7 @@ def score_region(head: HighlightHead, stream: Stream, norm: Normalizer, region: 
         start = min(start + hop, region.end - window)
     for first in range(0, len(spans), batch):
         group = spans[first:first + batch]
-        inputs = [read_window(stream, norm, s, n)[0] for s, n in group]
+        inputs = [reader.read(region.stream, s, n)[0] for s, n in group]
         width = max(len(x) for x in inputs)
         stacked = np.zeros((len(inputs), width, inputs[0].shape[1]), np.float32)
         for k, x in enumerate(inputs):
@@ -58,6 +58,3 @@ def score_region(head: HighlightHead, stream: Stream, norm: Normalizer, region: 
             weight[s - region.start:s - region.start + n] += w
     return (total / np.maximum(weight, 1e-12)).astype(np.float32)
 
-
-def whole_stream(stream: Stream) -> Region:
-    return Region(0, 0, stream.n_steps, "all")

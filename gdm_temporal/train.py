@@ -21,7 +21,7 @@ from gdm_features.errors import GdmError
 from gdm_features.store import SCHEMA
 
 from .checkpoint import save_head
-from .data import Normalizer, Stream, feature_identity, read_window
+from .data import Normalizer, Stream, WindowReader, feature_identity
 from .evaluate import metrics_for, score_regions
 from .manifest import Region
 from .metrics import best_f1_threshold, frame_metrics
@@ -71,12 +71,13 @@ def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSet
     return windows
 
 
-def _batch(streams: list[Stream], norm: Normalizer, windows: list[tuple[int, int, int]], width: int):
-    x = np.zeros((len(windows), width, norm.visual_dim + norm.audio_dim), np.float32)
+def _batch(reader: WindowReader, windows: list[tuple[int, int, int]], width: int):
+    features = reader.norm.visual_dim + reader.norm.audio_dim
+    x = np.zeros((len(windows), width, features), np.float32)
     y = np.zeros((len(windows), width), np.float32)
     mask = np.zeros((len(windows), width), np.float32)
     for k, (stream, start, length) in enumerate(windows):
-        inputs, targets = read_window(streams[stream], norm, start, length)
+        inputs, targets = reader.read(stream, start, length)
         x[k, :len(inputs)], y[k, :len(targets)], mask[k, :len(targets)] = inputs, targets, 1.0
     return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
 
@@ -101,6 +102,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     device = resolve_device(settings.device)
     started = time.perf_counter()
     norm = Normalizer.fit(streams, train_regions)
+    reader = WindowReader(streams, norm)
     config = HeadConfig(norm.visual_dim + norm.audio_dim, settings.proj_dim, settings.hidden, settings.layers,
                         settings.bidirectional, settings.dropout)
     head = HighlightHead(config).to(device)
@@ -117,14 +119,14 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
         losses = []
         for first in range(0, len(windows), settings.batch):
             group = sorted(windows[first:first + settings.batch])  # sequential reads per file
-            x, y, mask = (t.to(device) for t in _batch(streams, norm, group, settings.window))
+            x, y, mask = (t.to(device) for t in _batch(reader, group, settings.window))
             loss = (loss_fn(head(x), y) * mask).sum() / mask.sum()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(head.parameters(), 1.0)
             optimizer.step()
             losses.append(float(loss.detach()))
-        val_scores = score_regions(head, streams, norm, val_regions, device)
+        val_scores = score_regions(head, reader, val_regions, device)
         val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
         ap = frame_metrics(np.concatenate(val_scores), val_targets, 0.5)["ap"]
         ap = -0.0 if math.isnan(ap) else ap
@@ -141,7 +143,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             break
 
     head.load_state_dict(best["state"])
-    val_scores = score_regions(head, streams, norm, val_regions, device)
+    val_scores = score_regions(head, reader, val_regions, device)
     val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
