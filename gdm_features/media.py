@@ -19,6 +19,7 @@ class MediaInfo:
     height: int
     video_codec: str
     has_audio: bool
+    frame_rate: float | None  # average frame rate, where the container knows it
 
 
 def open_container(path: Path) -> av.container.InputContainer:
@@ -61,4 +62,5 @@ def probe(path: Path | str) -> MediaInfo:
         return MediaInfo(path=path, origin_s=origin, duration_s=duration,
                          width=video.codec_context.width, height=video.codec_context.height,
                          video_codec=video.codec_context.name,
-                         has_audio=bool(container.streams.audio))
+                         has_audio=bool(container.streams.audio),
+                         frame_rate=float(video.average_rate) if video.average_rate else None)

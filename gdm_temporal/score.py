@@ -1,0 +1,127 @@
+"""`gdm score`: a stream in, segments.json and a score picture out.
+
+The head's per-step scores come from sliding-window inference over the cached sequence
+(bounded memory at any stream length); without a head, the cold-start scorer ranks steps by
+audio excitement and visual novelty, and segments are chosen by budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from gdm_features import FeatureFile
+from gdm_features.errors import GdmError
+from gdm_features.media import probe
+
+from .checkpoint import check_features, load_head
+from .coldstart import cold_start_scores
+from .data import Stream, WindowReader, features_for
+from .exports import SegmentsDoc
+from .inference import score_region
+from .manifest import Region
+from .metrics import default_budget_s
+from .scoreplot import render_score_png
+from .segments import SegmentParams, budget_segments, threshold_segments
+
+SCORING_CACHE_BYTES = 64 * 2**20  # scoring reads sequentially: a few blocks suffice
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `600`, `90s`, `10m`, `1.5h` or `1:30`."""
+    text = text.strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", text)
+    if match:
+        return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    try:
+        from gdm_features.timebase import parse_timecode
+
+        return parse_timecode(text)
+    except ValueError:
+        raise GdmError(f"not a duration: {text!r} (use e.g. 600, 90s, 10m, 1.5h or 1:30)") from None
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A loaded head (or None for cold start) and the segment settings to apply."""
+
+    head_path: Path | None
+    params: SegmentParams
+    budget_s: float | None  # None: threshold mode (head) or the pro-rata default (cold start)
+
+    def describe(self, config: dict | None) -> dict:
+        if self.head_path is None:
+            return {"scorer": "cold-start", "signals": ["audio excitement", "visual novelty"],
+                    "segments": asdict(self.params), "budget_s": self.budget_s}
+        return {"scorer": "head", "path": str(self.head_path), "threshold": self.params.threshold,
+                "segments": asdict(self.params), "budget_s": self.budget_s,
+                "validation_ap": (config or {}).get("validation", {}).get("frame", {}).get("ap")}
+
+
+def _video_for(features: FeatureFile, given: Path) -> tuple[str, float | None]:
+    """The source video (for exports and reels) and its frame rate, where it can be found."""
+    source = given if given.suffix.lower() not in (".h5", ".hdf5") else Path(str(features.attrs.get("source", given)))
+    try:
+        return str(source), probe(source).frame_rate
+    except GdmError:
+        return str(source), None
+
+
+def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool) -> tuple[Path, Path]:
+    """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`."""
+    head = config = norm = None
+    options = dict(extract_options)
+    if scorer.head_path is not None:
+        head, config, norm = load_head(scorer.head_path)
+        trained = config["features"]
+        options.update(backbone=trained["backbone"], weights=trained["weights"], fps=trained["fps"],
+                       input_size=tuple(trained["input_size"]))
+    features = features_for(path, options, progress)
+    with features:
+        fps, n = features.fps, features.n_steps
+        if head is not None:
+            check_features(config, features, path.name)
+            stream = Stream(path.name, features, [], np.zeros(n, np.float32))
+            reader = WindowReader([stream], norm, capacity_bytes=SCORING_CACHE_BYTES)
+            scores = score_region(head, reader, Region(0, 0, n, "all"))
+        else:
+            scores = cold_start_scores(features)
+        duration = float(features.attrs.get("duration_s", n / fps))
+        budget = scorer.budget_s
+        if head is None and budget is None:
+            budget = default_budget_s(duration)
+        segments = (budget_segments(scores, fps, budget, scorer.params) if budget is not None
+                    else threshold_segments(scores, fps, scorer.params))
+        source, video_fps = _video_for(features, path)
+    doc = SegmentsDoc(source, fps, scorer.describe(config) | {"budget_s": budget}, segments, duration, video_fps)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = Path(source).stem
+    json_path = write_atomically(out_dir / f"{stem}.segments.json", json.dumps(doc.to_json(), indent=2))
+    png_path = render_score_png(out_dir / f"{stem}.scores.png", scores, fps, segments,
+                                f"{Path(source).name} ({doc.model['scorer']})",
+                                None if budget is not None else scorer.params.threshold)
+    return json_path, png_path
+
+
+def write_atomically(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
+        tmp.write(text)
+    os.replace(tmp.name, path)
+    return path
+
+
+def make_scorer(head_path: Path | None, overrides: dict, budget_s: float | None) -> Scorer:
+    """Segment settings: the head's (threshold chosen on validation), then the user's flags."""
+    params = SegmentParams()
+    if head_path is not None:
+        _, config, _ = load_head(head_path)
+        params = SegmentParams(**config["segments"])
+    params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
+    return Scorer(head_path, params, budget_s)
