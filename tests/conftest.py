@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from media_factory import Scenario, write_video  # noqa: E402
+from media_factory import Scenario, highlight_stream, write_video  # noqa: E402
 
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 # Random-weight ResNet18 at a small input: exercises decoding and caching in a fraction of
@@ -45,6 +45,37 @@ def gdm():
         return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
 
     return run
+
+
+FAST_FEATURES = dict(backbone="resnet18", weights="none", input_size=(64, 64), progress=False)
+
+
+@pytest.fixture(scope="session")
+def dataset(tmp_path_factory):
+    """Three 3-minute streams, six highlights each: one to train on, one to validate, one to test."""
+    from gdm_features import extract
+    from gdm_temporal.labels import Interval, save_labels
+
+    root = tmp_path_factory.mktemp("dataset")
+    rows = ["video,labels,split"]
+    for seed, split in [(11, "train"), (12, "val"), (13, "test")]:
+        video, intervals = highlight_stream(root / f"stream{seed}.mp4", seed)
+        features = extract(video, cache_dir=root / "cache", **FAST_FEATURES)
+        save_labels([Interval(a, b) for a, b in intervals], root / f"stream{seed}.json")
+        rows.append(f"{features},stream{seed}.json,{split}")
+    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def trained_head(dataset):
+    from gdm_temporal.cli import gdm as group
+
+    head = dataset / "head.pt"
+    result = CliRunner().invoke(group, ["train", str(dataset / "manifest.csv"), "-o", str(head), "--seed", "0",
+                                        "--epochs", "25", "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return head
 
 
 def shared_clip(name: str) -> Path:

@@ -9,38 +9,6 @@ import torch
 from conftest import assert_one_line_error
 from gdm_features import extract
 from gdm_temporal.checkpoint import load_head
-from gdm_temporal.labels import Interval, save_labels
-from media_factory import highlight_stream
-
-FAST_FEATURES = dict(backbone="resnet18", weights="none", input_size=(64, 64), progress=False)
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    """Three 3-minute streams, six highlights each: one to train on, one to validate, one to test."""
-    root = tmp_path_factory.mktemp("dataset")
-    rows = ["video,labels,split"]
-    for seed, split in [(11, "train"), (12, "val"), (13, "test")]:
-        video, intervals = highlight_stream(root / f"stream{seed}.mp4", seed)
-        features = extract(video, cache_dir=root / "cache", **FAST_FEATURES)
-        save_labels([Interval(a, b) for a, b in intervals], root / f"stream{seed}.json")
-        rows.append(f"{features},stream{seed}.json,{split}")
-    (root / "manifest.csv").write_text("\n".join(rows) + "\n")
-    return root
-
-
-@pytest.fixture(scope="module")
-def trained_head(dataset):
-    from click.testing import CliRunner
-
-    from gdm_temporal.cli import gdm
-
-    head = dataset / "head.pt"
-    result = CliRunner().invoke(gdm, ["train", str(dataset / "manifest.csv"), "-o", str(head), "--seed", "0",
-                                      "--epochs", "25", "--quiet"], catch_exceptions=False)
-    assert result.exit_code == 0, result.stderr
-    return head
-
 
 def test_held_out_stream_highlights_are_learned(trained_head, dataset, gdm):
     result = gdm("evaluate", trained_head, dataset / "manifest.csv", "--split", "test", "--json", "--quiet")
