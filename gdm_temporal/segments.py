@@ -8,6 +8,7 @@ Step `i` covers `[i / fps, (i + 1) / fps)`. Two ways to choose segments:
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -122,9 +123,23 @@ def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentP
         found_s += (hi - lo) / fps
     # Accept candidates strongest first while the finished set (merged, padded, trimmed)
     # still fits: merging then only ever joins chosen segments, never a weak neighbour.
-    chosen: list[tuple[float, float]] = []
+    # Finishing is local, so each candidate is checked against its neighbours only.
+    reach = p.merge_gap + p.pre + p.post
+    chosen: list[tuple[float, float]] = []  # disjoint, sorted by start
+    used = 0.0
     for span in sorted(spans, key=lambda sp: -scores[int(round(sp[0] * fps)):int(round(sp[1] * fps))].max()):
-        trial = _finish(scores, fps, chosen + [span], p)
-        if sum(seg.duration for seg in trial) <= budget_s + 1e-9:
-            chosen.append(span)
+        at = bisect.bisect_left(chosen, span)
+        lo, hi, left, right = at, at, span[0], span[1]
+        while lo > 0 and left - chosen[lo - 1][1] <= reach:
+            lo -= 1
+            left = chosen[lo][0]
+        while hi < len(chosen) and chosen[hi][0] - right <= reach:
+            right = max(right, chosen[hi][1])
+            hi += 1
+        neighbours = chosen[lo:hi]
+        before = sum(seg.duration for seg in _finish(scores, fps, neighbours, p)) if neighbours else 0.0
+        after = sum(seg.duration for seg in _finish(scores, fps, neighbours + [span], p))
+        if used - before + after <= budget_s + 1e-9:
+            chosen.insert(at, span)
+            used += after - before
     return _finish(scores, fps, chosen, p)
