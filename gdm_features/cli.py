@@ -141,6 +141,65 @@ def inspect(features, as_json):
         click.echo(f"  {label:<20}{value}")
 
 
+class _DownloadBar:
+    """yt-dlp progress hook -> one tqdm bar per file (bytes, speed, ETA) on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.bar, self.name = enabled, None, None
+
+    def __call__(self, status: dict) -> None:
+        from tqdm import tqdm
+
+        if not self.enabled:
+            return
+        name = Path(status.get("filename") or "").name
+        if status.get("status") == "downloading":
+            if self.bar is None or name != self.name:
+                self.close()
+                total = status.get("total_bytes") or status.get("total_bytes_estimate")
+                self.bar = tqdm(total=total, unit="B", unit_scale=True, desc=name[:40], file=sys.stderr,
+                                initial=status.get("downloaded_bytes") or 0)
+                self.name = name
+            self.bar.update((status.get("downloaded_bytes") or 0) - self.bar.n)
+        elif status.get("status") in ("finished", "error"):
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@gdm.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("-o", "--output-dir", default="streams", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--max-height", default=480, show_default=True, type=int, help="Highest video height to fetch.")
+@click.option("--quiet", is_flag=True)
+@user_errors
+def fetch(urls, output_dir, max_height, quiet):
+    """Download streams with yt-dlp (any URL it supports), or link local files, into DIR.
+
+    Resumes interrupted downloads, skips what is in the download archive, and writes a
+    <name>.info.json sidecar with title, uploader, duration, upload date and chapters.
+    """
+    from .fetch import fetch as run_fetch
+
+    bar = _DownloadBar(enabled=not quiet)
+    try:
+        report = run_fetch(list(urls), output_dir, max_height, progress_hook=bar)
+    finally:
+        bar.close()
+    for item in report.fetched:
+        suffix = "  (already fetched: in the download archive)" if item.skipped else ""
+        click.echo(f"{item.path}{suffix}")
+    for what, reason in report.failures:
+        click.echo(f"gdm: error: {what}: {reason}", err=True)
+    if report.failures:
+        raise GdmError(f"{len(report.failures)} of {len(report.failures) + len(report.fetched)} "
+                       "downloads failed (see above)")
+
+
 def main() -> None:
     gdm(prog_name="gdm")
 

@@ -23,9 +23,10 @@ GAME_HZ = 60
 VIDEO_FPS = 30
 SOUND_RATE = 512 * GAME_HZ  # 30,720 Hz
 AUDIO_RATE = 32000
-HIGHLIGHT_BEFORE_S, HIGHLIGHT_AFTER_S = 2.0, 0.5
+HIGHLIGHT_BEFORE_S, HIGHLIGHT_AFTER_S = 1.0, 2.0  # the miss, and the dead air before the serve
 FIRE, RIGHT, LEFT, NOOP = 1, 2, 3, 0
 _RAM_BALL_X, _RAM_PADDLE_X = 99, 72
+SERVE_DELAY = 2 * GAME_HZ
 
 
 @dataclass(frozen=True)
@@ -50,24 +51,24 @@ def _make_env():
 
 class _Policy:
     """Follows the ball with the paddle, but not perfectly: it drifts off for a while now and
-    then, so lives are lost at a realistic, rare rate; and it waits a second before serving."""
+    then, so lives are lost at a realistic, rare rate; and it waits two seconds before serving."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self.distracted_for = 0
-        self.serve_in = GAME_HZ
+        self.serve_in = SERVE_DELAY
 
     def act(self, ram: np.ndarray, ball_in_play: bool) -> int:
         if not ball_in_play:
             self.serve_in -= 1
             if self.serve_in <= 0:
-                self.serve_in = GAME_HZ
+                self.serve_in = SERVE_DELAY
                 return FIRE
             return NOOP
         if self.distracted_for > 0:
             self.distracted_for -= 1
             return int(self.rng.integers(0, 4))
-        if self.rng.random() < 1 / (40 * GAME_HZ):  # about every 40 s of play
+        if self.rng.random() < 1 / (60 * GAME_HZ):  # about once a minute of play
             self.distracted_for = int(self.rng.integers(GAME_HZ // 2, 3 * GAME_HZ))
         ball, paddle = int(ram[_RAM_BALL_X]), int(ram[_RAM_PADDLE_X])
         offset = ball - (paddle + 8)

@@ -301,7 +301,7 @@ def reel(video, segments_file, output, order, fade, quiet):
 @gdm.command()
 @click.option("-o", "--output-dir", default="demo-output", show_default=True,
               type=click.Path(file_okay=False, path_type=Path))
-@click.option("--minutes", default=2.0, show_default=True, type=float, help="Length of each recorded play-through.")
+@click.option("--minutes", default=3.0, show_default=True, type=float, help="Length of each recorded play-through.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 @user_errors
 def demo(output_dir, minutes, quiet):
