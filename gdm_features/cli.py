@@ -127,7 +127,11 @@ def inspect(features, as_json):
     fps = float(attrs["fps"])
     duration = float(attrs.get("duration_s", -1))
     state = "complete" if attrs.get("complete") else "INCOMPLETE (run gdm extract again to finish it)"
-    rows = [("steps", f"{n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}")]
+    from .fetch import read_title
+
+    title = read_title(Path(str(attrs.get("source", ""))))
+    rows = [("title", title)] if title else []
+    rows.append(("steps", f"{n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}"))
     if duration >= 0:
         rows.append(("duration", f"{format_timecode(duration)} ({duration:.2f} s)"))
     rows.append(("visual dataset", f"[{n_steps}, {visual_dim}] float16 ({attrs.get('backbone')}, "

@@ -22,12 +22,12 @@ from .model import HeadConfig, HighlightHead
 FORMAT = "gdm.head/1"
 
 
-def save_head(path: Path | str, head: HighlightHead, config: dict) -> Path:
+def save_head(path: Path | str, head: HighlightHead, config: dict, norm: Normalizer) -> Path:
     """Write atomically: a killed save never leaves a truncated file under `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "state_dict": {k: v.detach().cpu() for k, v in head.state_dict().items()},
-               "config": json.dumps(config)}
+               "normalization": norm.to_tensors(), "config": json.dumps(config)}
     with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
         torch.save(payload, tmp)
     os.replace(tmp.name, path)
@@ -52,9 +52,10 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
         config = json.loads(payload["config"])
         head = HighlightHead(HeadConfig(**config["architecture"]))
         head.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        norm = Normalizer.from_tensors(payload["normalization"])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise GdmError(f"{path}: damaged head checkpoint ({type(exc).__name__})") from None
-    return head.eval(), config, Normalizer.from_json(config["normalization"])
+    return head.eval(), config, norm
 
 
 def check_features(config: dict, features: FeatureFile, name: str) -> None:

@@ -22,6 +22,10 @@ from .manifest import ManifestRow, Region
 
 # Attributes that must agree between streams trained together, and between a head and the
 # features it is applied to.
+STD_FLOOR_ABS, STD_FLOOR_REL = 1e-3, 0.1  # std floor: absolute, and relative to the RMS std
+INPUT_CLIP = 8.0  # normalised inputs are clipped: another stream may drift far from training
+VISUAL_COMPONENTS = 64  # principal components of the visual features the head sees
+
 FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing")
 
 
@@ -81,70 +85,110 @@ def open_streams(rows: list[ManifestRow], extract_options: dict | None = None,
 
 @dataclass
 class Normalizer:
-    """Per-column mean and std of the training steps; visual of lost frames reads as mean."""
+    """Training-split statistics that turn cached features into model input.
+
+    Visual: standardised per column (std floored, see STD_FLOOR_*), then whitened onto its
+    top principal components: a head trained on a few dozen highlights otherwise memorises
+    the hundreds of raw backbone dimensions. Audio: standardised. Everything clipped.
+    """
 
     visual_mean: np.ndarray
     visual_std: np.ndarray
     audio_mean: np.ndarray
     audio_std: np.ndarray
+    visual_basis: np.ndarray  # [D, k]: principal directions divided by sqrt(eigenvalue)
 
     @property
     def visual_dim(self) -> int:
+        """Width of the cached visual features (D)."""
         return len(self.visual_mean)
 
     @property
     def audio_dim(self) -> int:
         return len(self.audio_mean)
 
+    @property
+    def components(self) -> int:
+        return self.visual_basis.shape[1]
+
+    @property
+    def out_dim(self) -> int:
+        """Width of the model input: visual components, then audio columns."""
+        return self.components + self.audio_dim
+
+    def _standardised_visual(self, visual: np.ndarray) -> np.ndarray:
+        z = (visual.astype(np.float32) - self.visual_mean) / self.visual_std
+        return np.clip(z, -INPUT_CLIP, INPUT_CLIP, out=z)
+
     def apply(self, visual: np.ndarray, audio: np.ndarray, frame_ok: np.ndarray) -> np.ndarray:
-        """`[n, D + A]` float32 model input. A stream without audio gets the mean (zeros)."""
-        out = np.zeros((len(visual), self.visual_dim + self.audio_dim), np.float32)
-        out[:, :self.visual_dim] = (visual.astype(np.float32) - self.visual_mean) / self.visual_std
-        out[~frame_ok, :self.visual_dim] = 0.0
+        """`[n, k + A]` float32 model input. A stream without audio gets the mean (zeros)."""
+        out = np.zeros((len(visual), self.out_dim), np.float32)
+        out[:, :self.components] = self._standardised_visual(visual) @ self.visual_basis
+        out[~frame_ok, :self.components] = 0.0
         if audio.shape[1] == self.audio_dim and self.audio_dim:
-            out[:, self.visual_dim:] = (audio.astype(np.float32) - self.audio_mean) / self.audio_std
-        return out
+            out[:, self.components:] = (audio.astype(np.float32) - self.audio_mean) / self.audio_std
+        return np.clip(out, -INPUT_CLIP, INPUT_CLIP, out=out)
 
-    def to_json(self) -> dict:
-        return {k: getattr(self, k).round(6).tolist() for k in ("visual_mean", "visual_std", "audio_mean", "audio_std")}
+    def to_tensors(self) -> dict:
+        import torch
+
+        return {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k), np.float32))
+                for k in ("visual_mean", "visual_std", "audio_mean", "audio_std", "visual_basis")}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Normalizer":
-        return cls(**{k: np.asarray(v, np.float32) for k, v in data.items()})
+    def from_tensors(cls, data: dict) -> "Normalizer":
+        return cls(**{k: np.asarray(v.numpy(), np.float32) for k, v in data.items()})
 
     @classmethod
-    def fit(cls, streams: list[Stream], regions: list[Region], slice_steps: int = 4096) -> "Normalizer":
+    def fit(cls, streams: list[Stream], regions: list[Region], components: int = VISUAL_COMPONENTS,
+            slice_steps: int = 4096) -> "Normalizer":
+        """Two passes over the training regions, slice by slice: moments, then covariance."""
         visual_dim = streams[0].features.visual_dim
         audio_dim = max(s.features.audio_dim for s in streams)
         sums = {"v": np.zeros(visual_dim), "vv": np.zeros(visual_dim), "a": np.zeros(audio_dim),
                 "aa": np.zeros(audio_dim)}
         n_visual = n_audio = 0
-        for region in regions:
-            features = streams[region.stream].features
-            for start in range(region.start, region.end, slice_steps):
-                window = features.read(start, min(slice_steps, region.end - start))
-                visual = window.visual[window.frame_ok].astype(np.float64)
-                sums["v"] += visual.sum(0)
-                sums["vv"] += np.square(visual).sum(0)
-                n_visual += len(visual)
-                if window.audio.shape[1] == audio_dim and audio_dim:
-                    audio = window.audio.astype(np.float64)
-                    sums["a"] += audio.sum(0)
-                    sums["aa"] += np.square(audio).sum(0)
-                    n_audio += len(audio)
+        for window in _slices(streams, regions, slice_steps):
+            visual = window.visual[window.frame_ok].astype(np.float64)
+            sums["v"] += visual.sum(0)
+            sums["vv"] += np.square(visual).sum(0)
+            n_visual += len(visual)
+            if window.audio.shape[1] == audio_dim and audio_dim:
+                audio = window.audio.astype(np.float64)
+                sums["a"] += audio.sum(0)
+                sums["aa"] += np.square(audio).sum(0)
+                n_audio += len(audio)
         if n_visual == 0:
             raise GdmError("the training split has no decodable frames")
+        vm, vs = _moments(sums["v"], sums["vv"], n_visual)
+        am, as_ = _moments(sums["a"], sums["aa"], n_audio)
+        partial = cls(vm, vs, am, as_, np.eye(visual_dim, dtype=np.float32))
+        covariance = np.zeros((visual_dim, visual_dim))
+        for window in _slices(streams, regions, slice_steps):
+            z = partial._standardised_visual(window.visual[window.frame_ok]).astype(np.float64)
+            covariance += z.T @ z
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance / n_visual)
+        top = np.argsort(eigenvalues)[::-1][:min(components, visual_dim)]
+        basis = eigenvectors[:, top] / np.sqrt(np.maximum(eigenvalues[top], 1e-6))
+        return cls(vm, vs, am, as_, basis.astype(np.float32))
 
-        def moments(total, squares, n):
-            if n == 0:
-                return np.zeros_like(total, np.float32), np.ones_like(total, np.float32)
-            mean = total / n
-            std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
-            return mean.astype(np.float32), np.maximum(std, 1e-3).astype(np.float32)
 
-        vm, vs = moments(sums["v"], sums["vv"], n_visual)
-        am, as_ = moments(sums["a"], sums["aa"], n_audio)
-        return cls(vm, vs, am, as_)
+def _slices(streams: list[Stream], regions: list[Region], slice_steps: int):
+    for region in regions:
+        features = streams[region.stream].features
+        for start in range(region.start, region.end, slice_steps):
+            yield features.read(start, min(slice_steps, region.end - start))
+
+
+def _moments(total: np.ndarray, squares: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    if n == 0:
+        return np.zeros_like(total, np.float32), np.ones_like(total, np.float32)
+    mean = total / n
+    std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))
+    # A column nearly constant in training (a dead channel of the backbone on this game)
+    # must not be blown up: elsewhere it varies, and would dominate the input.
+    floor = max(STD_FLOOR_ABS, STD_FLOOR_REL * float(np.sqrt(np.mean(std**2))))
+    return mean.astype(np.float32), np.maximum(std, floor).astype(np.float32)
 
 
 class WindowReader:
@@ -158,7 +202,7 @@ class WindowReader:
     def __init__(self, streams: list[Stream], norm: Normalizer, block: int = 512,
                  capacity_bytes: int = 512 * 2**20) -> None:
         self.streams, self.norm, self.block = streams, norm, block
-        self._max_blocks = max(4, capacity_bytes // (block * (norm.visual_dim + norm.audio_dim) * 4))
+        self._max_blocks = max(4, capacity_bytes // (block * norm.out_dim * 4))
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
 
     def _block(self, stream: int, index: int) -> np.ndarray:

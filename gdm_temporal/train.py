@@ -72,8 +72,7 @@ def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSet
 
 
 def _batch(reader: WindowReader, windows: list[tuple[int, int, int]], width: int):
-    features = reader.norm.visual_dim + reader.norm.audio_dim
-    x = np.zeros((len(windows), width, features), np.float32)
+    x = np.zeros((len(windows), width, reader.norm.out_dim), np.float32)
     y = np.zeros((len(windows), width), np.float32)
     mask = np.zeros((len(windows), width), np.float32)
     for k, (stream, start, length) in enumerate(windows):
@@ -103,7 +102,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     started = time.perf_counter()
     norm = Normalizer.fit(streams, train_regions)
     reader = WindowReader(streams, norm)
-    config = HeadConfig(norm.visual_dim + norm.audio_dim, settings.proj_dim, settings.hidden, settings.layers,
+    config = HeadConfig(norm.out_dim, settings.proj_dim, settings.hidden, settings.layers,
                         settings.bidirectional, settings.dropout)
     head = HighlightHead(config).to(device)
     optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
@@ -158,7 +157,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
         "features": feature_identity(attrs),
         "dims": {"visual": norm.visual_dim, "audio": norm.audio_dim},
         "fps": float(attrs["fps"]),
-        "normalization": norm.to_json(),
+        "visual_components": norm.components,
         "architecture": head.config.to_json(),
         "training": {**asdict(settings), "best_epoch": best["epoch"], "history": history,
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
@@ -167,5 +166,5 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
         "validation": val_metrics if val_metrics is not None else {"frame": {"ap": best["ap"]}},
         "complete": threshold is not None,
     }
-    save_head(out_path, head, config)
+    save_head(out_path, head, config, norm)
     return config

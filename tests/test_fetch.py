@@ -118,3 +118,11 @@ def test_separate_video_and_audio_are_remuxed_without_reencoding(tmp_path):
         assert {s.type for s in c.streams} == {"video", "audio"}
         assert sum(1 for p in c.demux(video=0) if p.dts is not None) == video_packets
     assert not video.exists() and not sound.exists()
+
+
+def test_inspect_shows_the_fetched_title(site, tmp_path, gdm):
+    with MediaServer(site) as server:
+        video = gdm("fetch", f"{server.url}/match.mp4", "-o", tmp_path, "--quiet").stdout.strip()
+    features = gdm("extract", video, "--weights", "none", "--input-size", "64", "--quiet",
+                   "--cache-dir", tmp_path / "c").stdout.strip()
+    assert "title               match" in gdm("inspect", features).stdout
