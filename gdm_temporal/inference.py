@@ -33,6 +33,8 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
                  batch: int = 8, device: torch.device | str = "cpu") -> np.ndarray:
     """Highlight probability per step of `region`, float32 `[region.length]`."""
     head.eval()
+    if region.length <= 0:
+        return np.zeros(0, np.float32)
     hop = max(1, window // 2)
     total = np.zeros(region.length, np.float64)
     weight = np.zeros(region.length, np.float64)
