@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 import click
@@ -79,6 +80,49 @@ def labels_show(labels_file, features):
     for iv in sorted(intervals):
         flag = "  (outside the stream)" if s.stream_s is not None and iv.end > s.stream_s + 1e-6 else ""
         click.echo(f"  {format_timecode(iv.start)} - {format_timecode(iv.end)}  {iv.duration:6.1f} s{flag}")
+
+
+@labels.command("align")
+@click.argument("stream")
+@click.argument("compilation")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Labels JSON (stream seconds) of the confident matches.")
+@click.option("--report", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON report: every piece of the compilation, its match, similarity, confidence.")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--quiet", is_flag=True)
+@_feature_options
+@user_errors
+def labels_align(stream, compilation, output, report, device, quiet, backbone, weights, fps, input_size, cache_dir):
+    """Label STREAM from a highlight COMPILATION made of it: find where each clip came from."""
+    from gdm_features.timebase import format_timecode
+
+    from .align import align, labels_from
+    from .data import features_for, feature_identity
+    from .labels import save_labels
+    from .score import write_atomically
+
+    options = extract_options(backbone, weights, fps, input_size, device, cache_dir)
+    with features_for(Path(stream), options, not quiet) as s, features_for(Path(compilation), options, not quiet) as c:
+        if feature_identity(s.attrs) != feature_identity(c.attrs):
+            raise GdmError("the stream and the compilation have features made with different settings; "
+                           "give videos, or feature files from the same backbone and fps")
+        from tqdm import tqdm
+
+        with tqdm(total=s.n_steps, unit="step", desc="aligning", disable=quiet, file=sys.stderr) as bar:
+            pieces = align(s, c, progress=lambda done, total: bar.update(done - bar.n))
+    intervals = labels_from(pieces)
+    save_labels(intervals, output, source=Path(stream).name)
+    if report:
+        write_atomically(report, json.dumps({"stream": str(stream), "compilation": str(compilation),
+                                             "pieces": [p.to_json() for p in pieces]}, indent=2))
+    for p in pieces:
+        where = (f"-> stream {format_timecode(p.stream_start)} - {format_timecode(p.stream_end)}  "
+                 f"similarity {p.similarity:.2f}" if p.stream_start is not None else "")
+        click.echo(f"  {format_timecode(p.start)} - {format_timecode(p.end)}  {p.status:<15}{where}", err=True)
+    flagged = sum(p.status == "low confidence" for p in pieces)
+    click.echo(f"{output}: {len(intervals)} highlights" + (f"; {flagged} low-confidence pieces left out "
+                                                           "(see the report)" if flagged else ""))
 
 
 @gdm.command()

@@ -129,3 +129,53 @@ def highlight_stream(path: Path, seed: int, duration: float = 180.0, n_events: i
                         flashes=[(t, t + 1.0) for t in starts], bursts=[(t, t + event_s) for t in starts],
                         scene_changes=[t for t in scene_changes if t < duration])
     return write_video(path, scenario), [(t, t + event_s) for t in starts]
+
+
+@dataclass(frozen=True)
+class CompiledClip:
+    source_start: float  # where the clip was cut from the stream (s)
+    source_end: float
+    start: float  # where it sits in the compilation (s)
+    end: float
+
+
+def make_compilation(source: Path, cuts: Sequence[tuple[float, float]], path: Path, title_s: float = 3.0,
+                     crossfade_s: float = 0.5, size: tuple[int, int] = (280, 320), overlay: Sequence[int] = (),
+                     crf: int = 30, fps: int = 30) -> list[CompiledClip]:
+    """A highlight compilation as editors make them: a colour title card, then the cuts in the
+    given order joined by crossfades, a box over a corner of the clips listed in `overlay`,
+    re-encoded at another size and bitrate. Returns where each cut landed."""
+    height, width = size
+    clips = []
+    with av.open(str(source)) as container:
+        frames = [(f.time, f.to_ndarray(format="rgb24", width=width, height=height))
+                  for f in container.decode(video=0)]
+    for k, (a, b) in enumerate(cuts):
+        picked = [img.copy() for t, img in frames if a <= t < b]
+        if k in overlay:
+            for img in picked:
+                img[: height // 5, -width // 4:] = 255
+        clips.append(picked)
+    fade = int(round(crossfade_s * fps))
+    timeline = [np.full((height, width, 3), (120, 40, 160), np.uint8)] * int(round(title_s * fps))
+    placed = []
+    for k, clip in enumerate(clips):
+        start_index = len(timeline) - (fade if k else 0)
+        if k:
+            for i in range(fade):
+                w = (i + 1) / (fade + 1)
+                timeline[start_index + i] = (timeline[start_index + i] * (1 - w) + clip[i] * w).astype(np.uint8)
+            timeline += clip[fade:]
+        else:
+            timeline += clip
+        a, b = cuts[k]
+        placed.append(CompiledClip(a, b, start_index / fps, (start_index + len(clip)) / fps))
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps, options={"preset": "veryfast", "crf": str(crf)})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for index, img in enumerate(timeline):
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return placed
