@@ -7,6 +7,7 @@ are accumulated slice by slice, so 100 h of streams train within a small memory 
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from .manifest import ManifestRow, Region
 STD_FLOOR_ABS, STD_FLOOR_REL = 1e-3, 0.1  # std floor: absolute, and relative to the RMS std
 INPUT_CLIP = 8.0  # normalised inputs are clipped: another stream may drift far from training
 VISUAL_COMPONENTS = 64  # principal components of the visual features the head sees
+PCA_MAX_STEPS = 262_144  # steps sampled (whole slices, evenly spread) to fit the components
 
 FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing")
 
@@ -163,11 +165,17 @@ class Normalizer:
         vm, vs = _moments(sums["v"], sums["vv"], n_visual)
         am, as_ = _moments(sums["a"], sums["aa"], n_audio)
         partial = cls(vm, vs, am, as_, np.eye(visual_dim, dtype=np.float32))
+        # The basis needs far fewer samples than 100 h of steps: every k-th slice, in float32.
+        stride = max(1, math.ceil(n_visual / PCA_MAX_STEPS))
         covariance = np.zeros((visual_dim, visual_dim))
-        for window in _slices(streams, regions, slice_steps):
-            z = partial._standardised_visual(window.visual[window.frame_ok]).astype(np.float64)
-            covariance += z.T @ z
-        eigenvalues, eigenvectors = np.linalg.eigh(covariance / n_visual)
+        n_used = 0
+        for k, window in enumerate(_slices(streams, regions, slice_steps)):
+            if k % stride:
+                continue
+            z = partial._standardised_visual(window.visual[window.frame_ok])
+            covariance += (z.T @ z).astype(np.float64)
+            n_used += len(z)
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance / max(n_used, 1))
         top = np.argsort(eigenvalues)[::-1][:min(components, visual_dim)]
         basis = eigenvectors[:, top] / np.sqrt(np.maximum(eigenvalues[top], 1e-6))
         return cls(vm, vs, am, as_, basis.astype(np.float32))
