@@ -72,6 +72,18 @@ def audio_signal(s: Scenario, rate: int = AUDIO_RATE) -> np.ndarray:
     return signal
 
 
+def write_audio_only(path: Path, seconds: float, rate: int = AUDIO_RATE) -> Path:
+    """An AAC file with no video stream (silence): the audio half of a split download."""
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=rate, layout="mono")
+        for k in range(int(seconds * rate / 1024)):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts = rate, k * 1024
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
 def write_video(path: Path, s: Scenario, container_options: dict | None = None) -> Path:
     """Encode `s` to `path` (container from the suffix: .mp4, .mkv, .ts ...)."""
     with av.open(str(path), mode="w", options=container_options or {}) as out:

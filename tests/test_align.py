@@ -20,8 +20,8 @@ def aligned(tmp_path_factory):
     root = tmp_path_factory.mktemp("align")
     stream = shared_clip(STREAM)
     placed = make_compilation(stream, CUTS, root / "compilation.mp4", overlay=(1, 3), size=(280, 320), crf=30)
-    other = make_compilation(shared_clip("smb_nes_world1-2_iamario_57s.mp4"), [(5, 10), (20, 25), (40, 45)],
-                             root / "other.mp4")
+    make_compilation(shared_clip("smb_nes_world1-2_iamario_57s.mp4"), [(5, 10), (20, 25), (40, 45)],
+                     root / "other.mp4")
     features = {name: FeatureFile(extract(path, backbone="efficientnet_lite0", cache_dir=root / "cache",
                                           progress=False))
                 for name, path in (("stream", stream), ("compilation", root / "compilation.mp4"),

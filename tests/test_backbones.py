@@ -1,7 +1,6 @@
 """Backbones by name: real weight loading paths, offline behaviour, precision."""
 
 import os
-from pathlib import Path
 
 import pytest
 import torch
@@ -79,7 +78,7 @@ def test_random_weights_are_the_same_in_every_build():
 
 
 def test_precision_choice():
-    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    cpu = torch.device("cpu")
     assert resolve_precision("fp32", BACKBONES["resnet18"], cpu) == "fp32"
     assert resolve_precision("auto", BACKBONES["efficientnet_lite0"], cpu) == "fp32"
     with pytest.raises(GdmError):

@@ -3,7 +3,6 @@
 import errno
 from pathlib import Path
 
-import av
 import h5py
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from conftest import FAST, assert_one_line_error
 from gdm_features import read
 from gdm_features.store import FeatureWriter
-from media_factory import Scenario, write_video
+from media_factory import Scenario, write_audio_only, write_video
 
 
 def cache_files(directory: Path):
@@ -44,14 +43,7 @@ def test_unusable_paths(tmp_path, gdm, make, fragment):
 
 
 def test_file_with_only_audio(tmp_path, gdm):
-    path = tmp_path / "song.m4a"
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="mono")
-        for i in range(20):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
-            frame.sample_rate, frame.pts = 48000, i * 1024
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
+    path = write_audio_only(tmp_path / "song.m4a", seconds=0.5)
     assert_one_line_error(gdm("extract", path, *FAST, "--cache-dir", tmp_path / "c"), "no video stream")
 
 

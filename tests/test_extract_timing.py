@@ -1,7 +1,6 @@
 """Variable frame rate, offset time stamps, late first frames, tiny and silent videos."""
 
 import numpy as np
-import pytest
 
 from conftest import FAST
 from gdm_features import read

@@ -8,12 +8,11 @@ import sys
 import time
 
 import av
-import numpy as np
 import pytest
 
 from gdm_features.fetch import _remux, read_title
 from http_server import MediaServer
-from media_factory import Scenario, write_video
+from media_factory import Scenario, write_audio_only, write_video
 
 
 @pytest.fixture(scope="module")
@@ -103,14 +102,7 @@ def test_local_file_is_linked_not_downloaded(site, tmp_path, gdm):
 
 def test_separate_video_and_audio_are_remuxed_without_reencoding(tmp_path):
     video = write_video(tmp_path / "v.mp4", Scenario(duration=3.0, audio=False))
-    sound = tmp_path / "a.m4a"
-    with av.open(str(sound), "w") as out:
-        stream = out.add_stream("aac", rate=48000, layout="mono")
-        for k in range(140):
-            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
-            frame.sample_rate, frame.pts = 48000, k * 1024
-            out.mux(stream.encode(frame))
-        out.mux(stream.encode())
+    sound = write_audio_only(tmp_path / "a.m4a", seconds=3.0)
     with av.open(str(video)) as c:
         video_packets = sum(1 for p in c.demux(video=0) if p.dts is not None)
     merged = _remux([video, sound], tmp_path / "both.mkv")

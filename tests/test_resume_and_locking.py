@@ -1,6 +1,5 @@
 """A killed extraction resumes to the same features; two extractions never corrupt a file."""
 
-import os
 import signal
 import subprocess
 import sys

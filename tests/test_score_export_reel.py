@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from conftest import assert_one_line_error
-from gdm_features import GdmError
 from gdm_temporal.exports import SegmentsDoc, to_chapters, to_csv, to_edl, to_ffconcat, to_otio, to_v1
 from gdm_temporal.labels import load_labels
 from gdm_temporal.metrics import event_counts

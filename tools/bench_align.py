@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import machine as benchkit_machine  # noqa: E402
 
 FPS, DIM = 5.0, 512
 
@@ -96,7 +96,7 @@ def measure(stream: str, compilation: str, truth: list) -> dict:
             errors += [abs(hits[0].start - t["stream_start"]), abs(hits[0].end - t["stream_end"])]
     invented = sum(1 for iv in labels if not any(iv.start < t["stream_end"] and t["stream_start"] < iv.end
                                                   for t in truth))
-    return {"wall_s": wall, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"wall_s": wall, "peak_rss_mb": peak_rss_mb(),
             "clips": len(truth), "found": found, "invented": invented,
             "max_boundary_error_s": max(errors) if errors else None}
 
@@ -109,18 +109,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         stream, comp, truth = make_caches(Path(tmp), args.stream_hours, args.compilation_minutes)
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            result = pool.submit(measure, str(stream), str(comp), truth).result()
-    report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        result = in_fresh_process(measure, str(stream), str(comp), truth)
+    report = {"machine": benchkit_machine(),
               "stream_hours": args.stream_hours, "compilation_minutes": args.compilation_minutes, **result}
     print(f"align a {args.compilation_minutes:g} min compilation against a {args.stream_hours:g} h stream "
           f"({int(args.stream_hours * 3600 * FPS)} x {DIM} steps), {os.cpu_count()} CPUs")
     print(f"{'wall s':>8}{'peak RSS MB':>13}{'clips':>7}{'found':>7}{'invented':>10}{'max edge err s':>16}")
     print(f"{result['wall_s']:>8.2f}{result['peak_rss_mb']:>13.0f}{result['clips']:>7}{result['found']:>7}"
           f"{result['invented']:>10}{float('nan') if result['max_boundary_error_s'] is None else result['max_boundary_error_s']:>16.2f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

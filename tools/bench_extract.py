@@ -17,19 +17,19 @@ arithmetic, so the same speed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from fractions import Fraction
-from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import machine as benchkit_machine  # noqa: E402
 
 # name: (width, height, frame rate, default seconds); long enough that start-up (imports,
 # model load) is a small share, as it is for a real multi-hour stream.
@@ -61,10 +61,6 @@ def make_clip(path: Path, width: int, height: int, rate: int, seconds: float) ->
     return path
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -78,7 +74,7 @@ def measure_decode(video: str, fps: float, size: int) -> dict:
     start, cpu = time.perf_counter(), _cpu_seconds()
     n = sum(1 for _ in iter_video_steps(info, fps, (size, size)))
     return {"steps": n, "seconds": time.perf_counter() - start, "cpu_s_per_step": (_cpu_seconds() - cpu) / n,
-            "peak_rss_mb": _peak_rss_mb()}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_backbone(backbone: str, weights: str, precision: str, size: int, batch: int, n: int) -> dict:
@@ -98,7 +94,7 @@ def measure_backbone(backbone: str, weights: str, precision: str, size: int, bat
     images = n // batch * batch
     return {"images": images, "seconds": time.perf_counter() - start,
             "cpu_s_per_image": (_cpu_seconds() - cpu) / images,
-            "precision": precision, "device": device.type, "peak_rss_mb": _peak_rss_mb()}
+            "precision": precision, "device": device.type, "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_e2e(video: str, backbone: str, weights: str, fps: float, size: int) -> dict:
@@ -110,7 +106,7 @@ def measure_e2e(video: str, backbone: str, weights: str, fps: float, size: int) 
                        cache_dir=cache, progress=False)
         seconds = time.perf_counter() - start
         n = len(read(path, 0, 10**9).time)
-    return {"steps": n, "seconds": seconds, "peak_rss_mb": _peak_rss_mb()}
+    return {"steps": n, "seconds": seconds, "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_precision_error(video: str, backbone: str, weights: str, size: int) -> dict:
@@ -129,10 +125,6 @@ def measure_precision_error(video: str, backbone: str, weights: str, size: int) 
     low = Embedder(spec, weights, torch.device("cpu"), "bf16")(batch)
     return {"bf16_rel_err_max": float(((low - ref).norm(dim=1) / ref.norm(dim=1)).max())}
 
-
-def in_fresh_process(fn, *args):
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def weights_for(backbone: str) -> str:
@@ -160,11 +152,8 @@ def main() -> None:
 
     args.media_dir.mkdir(parents=True, exist_ok=True)
     weights = weights_for(args.backbone)
-    import torch
 
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__,
-               "torch_threads": torch.get_num_threads(),
-               "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    machine = benchkit_machine()
     rows = []
     for name in args.clips.split(","):
         width, height, rate, default_seconds = CLIPS[name]
@@ -207,9 +196,7 @@ def main() -> None:
               f"{r['e2e_over_shared_core_bound'] or float('nan'):>10.2f}{r['peak_rss_mb']['e2e']:>12.0f}")
     for bb, p in precision.items():
         print(f"bf16 vs fp32 on real frames, {bb}: max relative error {p['bf16_rel_err_max']:.4f}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine, "rows": rows, "precision_check": precision}, indent=2))
-    print(f"wrote {args.out}")
+    write_report(args.out, {"machine": machine, "rows": rows, "precision_check": precision})
 
 
 if __name__ == "__main__":

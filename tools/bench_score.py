@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import machine as benchkit_machine  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_extract import make_clip  # noqa: E402
@@ -49,7 +48,7 @@ def measure_score(head: str | None, features: str, out_dir: str) -> dict:
     seconds = time.perf_counter() - start
     segments = json.loads(Path(json_path).read_text())["segments"]
     return {"seconds": seconds, "segments": len(segments),
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_reel(video: str, out: str, n_segments: int, seconds_each: float) -> dict:
@@ -61,12 +60,8 @@ def measure_reel(video: str, out: str, n_segments: int, seconds_each: float) -> 
     render_reel(video, segments, out, progress=False)
     wall = time.perf_counter() - start
     return {"reel_s": n_segments * seconds_each, "wall_s": wall, "x_realtime": n_segments * seconds_each / wall,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
-
-def in_fresh_process(fn, *args):
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def main() -> None:
@@ -84,9 +79,8 @@ def main() -> None:
         cold = in_fresh_process(measure_score, None, str(features), str(tmp / "cold"))
         clip = make_clip(media / "bench_360p30_120s.mp4", 640, 360, 30, 120.0)
         reel = in_fresh_process(measure_reel, str(clip), str(tmp / "reel.mp4"), 6, 10.0)
-    import torch
 
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__}
+    machine = benchkit_machine()
     report = {"machine": machine, "hours": args.hours, "head": by_head, "cold_start": cold, "reel_360p30": reel}
     print(f"scoring a synthetic {args.hours:g} h cache ({int(args.hours * 18000)} steps), {machine['cpus']} CPUs")
     print(f"{'scorer':<12}{'seconds':>9}{'peak RSS MB':>13}{'segments':>10}")
@@ -94,9 +88,7 @@ def main() -> None:
         print(f"{name:<12}{r['seconds']:>9.2f}{r['peak_rss_mb']:>13.0f}{r['segments']:>10}")
     print(f"reel from 360p30: {reel['reel_s']:.0f} s of reel in {reel['wall_s']:.1f} s = "
           f"{reel['x_realtime']:.1f}x realtime (peak RSS {reel['peak_rss_mb']:.0f} MB)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import resource
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import machine as benchkit_machine  # noqa: E402
 
 FPS = 5.0
 
@@ -85,7 +84,7 @@ def measure_training(features: str, labels: str, epochs: int, out: str) -> dict:
     train_steps = sum(r.length for r in regions if r.split == "train")
     return {"wall_s": wall, "epochs": len(epoch_times), "epoch_s_median": sorted(epoch_times)[len(epoch_times) // 2],
             "train_steps": train_steps, "val_ap": config["validation"]["frame"]["ap"],
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+            "peak_rss_mb": peak_rss_mb()}
 
 
 def measure_poc_frames_per_s(sample: int = 64) -> dict:
@@ -104,10 +103,6 @@ def measure_poc_frames_per_s(sample: int = 64) -> dict:
     return {"frames_per_s": (sample // 32 * 32) / (time.perf_counter() - start)}
 
 
-def in_fresh_process(fn, *args):
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -115,7 +110,6 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("bench_results/train.json"))
     args = parser.parse_args()
-    import torch
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -126,7 +120,7 @@ def main() -> None:
     poc = in_fresh_process(measure_poc_frames_per_s)
     poc_epoch_s = result["train_steps"] / poc["frames_per_s"]
     ratio = poc_epoch_s / result["epoch_s_median"]
-    machine = {"platform": platform.platform(), "cpus": os.cpu_count(), "torch": torch.__version__}
+    machine = benchkit_machine()
     report = {"machine": machine, "hours": args.hours, "steps": int(args.hours * 3600 * FPS), "cache_mb": size_mb,
               "cache_build_s": build_s, **result, "poc_resnet18_frames_per_s": poc["frames_per_s"],
               "poc_epoch_s_extrapolated": poc_epoch_s, "speedup_per_epoch": ratio}
@@ -136,9 +130,7 @@ def main() -> None:
           f"{'PoC s/epoch':>13}{'speed-up':>10}")
     print(f"{result['epochs']:>7}{result['epoch_s_median']:>9.2f}{result['wall_s']:>8.1f}"
           f"{result['peak_rss_mb']:>12.0f}{result['val_ap']:>8.3f}{poc_epoch_s:>13.0f}{ratio:>9.0f}x")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":
