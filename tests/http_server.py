@@ -9,7 +9,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-TYPES = {".mp4": "video/mp4", ".mkv": "video/x-matroska", ".html": "text/html", ".m4a": "audio/mp4"}
+TYPES = {".mp4": "video/mp4", ".mkv": "video/x-matroska", ".html": "text/html", ".m4a": "audio/mp4",
+         ".xml": "application/rss+xml"}
 
 
 class MediaServer:

@@ -118,3 +118,21 @@ def test_inspect_shows_the_fetched_title(site, tmp_path, gdm):
     features = gdm("extract", video, "--weights", "none", "--input-size", "64", "--quiet",
                    "--cache-dir", tmp_path / "c").stdout.strip()
     assert "title               match" in gdm("inspect", features).stdout
+
+
+def test_playlist_goes_on_past_a_bad_entry_and_lists_it(site, tmp_path, gdm):
+    import shutil
+
+    shutil.copy(site / "match.mp4", site / "second.mp4")
+    with MediaServer(site) as server:
+        items = "".join(f"<item><title>{name}</title><guid>{name}</guid>"
+                        f"<enclosure url=\"{server.url}/{name}.mp4\" type=\"video/mp4\"/></item>"
+                        for name in ("match", "missing", "second"))
+        (site / "feed.xml").write_text(f"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+                                       f"<title>my streams</title>{items}</channel></rss>")
+        result = gdm("fetch", f"{server.url}/feed.xml", "-o", tmp_path, "--quiet")
+    assert result.exit_code == 1
+    fetched = [line for line in result.stdout.splitlines() if line]
+    assert len(fetched) == 2 and all(path.endswith(".mp4") for path in fetched)
+    assert "404" in result.stderr and "feed.xml" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("gdm: error: 1 of 3 downloads failed")
