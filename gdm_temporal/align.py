@@ -114,7 +114,12 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
     votes = Counter(offsets.ravel().tolist())
     min_len = max(1, int(round(params.min_run_s * fps)))
     max_gap = int(round(params.max_gap_s * fps))
-    candidates = [o for o, count in votes.most_common(params.max_candidates) if count >= min_len // 2]
+    # A clip votes for its offset and, through its near-duplicate neighbours among the top
+    # matches, for offsets a few steps either side: keep local maxima, one per clip.
+    peaks = [o for o, count in votes.items() if count >= min_len // 2
+             and all(votes.get(o + d, 0) <= count for d in (-2, -1, 1, 2))]
+    cap = max(params.max_candidates, 2 * m // min_len)  # room for as many clips as fit
+    candidates = sorted(peaks, key=lambda o: -votes[o])[:cap]
     found = []
     for offset in candidates:
         near = np.abs(offsets - offset) <= 1  # the diagonal is among the step's top matches
