@@ -295,6 +295,8 @@ def score(inputs, output_dir, manifest, budget, threshold, hysteresis, merge_gap
         try:
             json_path, png_path = score_one(path, scorer, output_dir, options, progress=not quiet)
         except GdmError as exc:
+            if len(paths) == 1:
+                raise
             click.echo(f"gdm: error: {exc}", err=True)
             failures.append(path.name)
             continue

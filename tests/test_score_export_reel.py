@@ -72,6 +72,10 @@ def test_one_failing_stream_does_not_stop_the_others(trained_head, dataset, tmp_
     assert "missing.mp4: no such file" in result.stderr and "1 of 2 streams failed" in result.stderr
 
 
+def test_a_single_bad_input_is_one_line(tmp_path, gdm):
+    assert_one_line_error(gdm("score", tmp_path / "missing.mp4", "-o", tmp_path, "--quiet"), "no such file")
+
+
 def test_windows_stitch_without_seams(trained_head, dataset):
     from gdm_temporal.checkpoint import load_head
     from gdm_temporal.data import WindowReader, open_streams
