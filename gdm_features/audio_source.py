@@ -10,10 +10,8 @@ import numpy as np
 
 from .audio_features import AudioSettings
 from .audio_steps import AudioStepper
-from .media import MediaInfo, open_container
+from .media import MediaInfo, open_container, seek_before
 from .timebase import step_time
-
-_SEEK_PREROLL_S = 1.0
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:
@@ -33,8 +31,7 @@ def _sample_blocks(container: av.container.InputContainer, info: MediaInfo, star
     stream = container.streams.audio[0]
     rate = stream.codec_context.sample_rate
     if start_s > 0:
-        target = info.origin_s + max(0.0, start_s - _SEEK_PREROLL_S)
-        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        seek_before(container, stream, info, start_s)
     position: int | None = None
     try:
         for frame in container.decode(stream):

@@ -21,6 +21,7 @@ from typing import Callable
 import av
 
 from .errors import GdmError
+from .files import write_atomically
 from .media import probe
 
 ARCHIVE_NAME = ".gdm-download-archive.txt"
@@ -55,9 +56,7 @@ def read_title(video: Path) -> str | None:
 def _write_sidecar(video: Path, info: dict) -> None:
     data = {k: info.get(k) for k in SIDECAR_FIELDS if info.get(k) is not None}
     data["file"] = video.name
-    tmp = sidecar_path(video).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False))
-    tmp.replace(sidecar_path(video))
+    write_atomically(sidecar_path(video), json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def format_selector(max_height: int) -> str:

@@ -31,6 +31,16 @@ def open_container(path: Path) -> av.container.InputContainer:
                        "or download it again") from None
 
 
+SEEK_PREROLL_S = 1.0  # decode this much before a seek target, so frames and audio settle
+
+
+def seek_before(container: av.container.InputContainer, stream: av.stream.Stream, info: MediaInfo,
+                seconds: float) -> None:
+    """Seek to the keyframe at least SEEK_PREROLL_S before `seconds` (from the media's start)."""
+    target = info.origin_s + max(0.0, seconds - SEEK_PREROLL_S)
+    container.seek(int(target / stream.time_base), stream=stream, backward=True)
+
+
 def media_origin(container: av.container.InputContainer) -> float:
     """Start of the media in seconds: the container's start time, else the earliest stream's."""
     if container.start_time is not None:

@@ -13,7 +13,7 @@ from typing import Iterator
 import av
 import numpy as np
 
-from .media import MediaInfo, open_container
+from .media import MediaInfo, open_container, seek_before
 from .sampling import Sample, StepSampler
 from .timebase import step_time
 
@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 # A stream whose decoding stops this much before its advertised end is called damaged.
 _DAMAGE_TOLERANCE_S = 1.0
-_SEEK_PREROLL_S = 1.0
 
 
 @dataclass
@@ -87,8 +86,7 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
         default_duration = 1.0 / float(stream.average_rate or stream.guessed_rate or 30)
         start_s = step_time(first_step, fps)
         if start_s > 0:
-            target = info.origin_s + max(0.0, start_s - _SEEK_PREROLL_S)
-            container.seek(int(target / stream.time_base), stream=stream, backward=True)
+            seek_before(container, stream, info, start_s)
         end_time = 0.0
         previous_time = None
         for frame in _decoded_frames(container, stream, report):

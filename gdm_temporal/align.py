@@ -26,6 +26,7 @@ import numpy as np
 from gdm_features import FeatureFile
 
 from .labels import Interval, merged
+from .segments import runs
 
 
 @dataclass(frozen=True)
@@ -73,19 +74,6 @@ def _stream_mean(stream: FeatureFile, chunk: int) -> np.ndarray:
     return (total / max(n, 1)).astype(np.float32)
 
 
-def _runs(mask: np.ndarray, max_gap: int, min_len: int) -> list[tuple[int, int]]:
-    """`[start, end)` runs of true with gaps up to `max_gap` bridged, at least `min_len` long."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    runs: list[list[int]] = []
-    for a, b in zip(starts, ends):
-        if runs and a - runs[-1][1] <= max_gap:
-            runs[-1][1] = b
-        else:
-            runs.append([a, b])
-    return [(a, b) for a, b in runs if b - a >= min_len]
-
-
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
           progress=None) -> list[Piece]:
     fps = stream.fps
@@ -124,7 +112,7 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
     for offset in candidates:
         near = np.abs(offsets - offset) <= 1  # the diagonal is among the step's top matches
         hit, first = near.any(axis=1), near[:, 0]
-        for a, b in _runs(hit, max_gap, min_len):
+        for a, b in runs(hit, max_gap, min_len):
             lo, hi = max(a, -offset), min(b, n - offset)
             if hi - lo < min_len:
                 continue
@@ -136,13 +124,13 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
     matches: list[tuple[int, int, int, float, float, float]] = []
     for top_share, density, offset, a, b, similarity in sorted(found, key=lambda f: (f[0] * f[1], f[5]),
                                                                   reverse=True):
-        for ra, rb in _runs(owner[a:b] < 0, 0, min_len):
+        for ra, rb in runs(owner[a:b] < 0, 0, min_len):
             owner[a + ra:a + rb] = len(matches)
             matches.append((offset, a + ra, a + rb, similarity, top_share, density))
     pieces: list[Piece] = []
     limit = int(round(params.extend_s * fps))
     junction = np.zeros(m, bool)  # short unclaimed gaps between two matches: crossfades
-    for a, b in _runs(owner < 0, 0, 1):
+    for a, b in runs(owner < 0, 0, 1):
         if 0 < a and b < m and b - a <= limit:
             junction[a:b] = True
     for index, (offset, a, b, similarity, top_share, density) in enumerate(matches):
@@ -152,7 +140,7 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
         pieces.append(Piece(a / fps, b / fps, (a + offset) / fps, (b + offset) / fps, similarity,
                             top_share * density, top_share, density, "match" if confident else "low confidence"))
     claimed = owner >= 0
-    for a, b in _runs(~claimed, 0, max(1, int(round(fps)))):
+    for a, b in runs(~claimed, 0, max(1, int(round(fps)))):
         pieces.append(Piece(a / fps, b / fps))
     return sorted(pieces, key=lambda p: p.start)
 

@@ -6,15 +6,15 @@ accepted, and the config is a JSON string, never a pickled object.
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from gdm_features import FeatureFile
 from gdm_features.errors import GdmError
+from gdm_features.files import write_atomically
 
 from .data import Normalizer, feature_identity
 from .model import HeadConfig, HighlightHead
@@ -24,14 +24,11 @@ FORMAT = "gdm.head/1"
 
 def save_head(path: Path | str, head: HighlightHead, config: dict, norm: Normalizer) -> Path:
     """Write atomically: a killed save never leaves a truncated file under `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "state_dict": {k: v.detach().cpu() for k, v in head.state_dict().items()},
                "normalization": norm.to_tensors(), "config": json.dumps(config)}
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        torch.save(payload, tmp)
-    os.replace(tmp.name, path)
-    return path
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return write_atomically(path, buffer.getvalue())
 
 
 def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
@@ -56,6 +53,13 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise GdmError(f"{path}: damaged head checkpoint ({type(exc).__name__})") from None
     return head.eval(), config, norm
+
+
+def extract_options_for(config: dict) -> dict:
+    """Extraction settings that give features this head accepts (for videos not yet extracted)."""
+    trained = config["features"]
+    return {"backbone": trained["backbone"], "weights": trained["weights"], "fps": trained["fps"],
+            "input_size": tuple(trained["input_size"])}
 
 
 def check_features(config: dict, features: FeatureFile, name: str) -> None:

@@ -100,7 +100,7 @@ def labels_align(stream, compilation, output, report, device, quiet, backbone, w
     from .align import align, labels_from
     from .data import features_for, feature_identity
     from .labels import save_labels
-    from .score import write_atomically
+    from gdm_features.files import write_atomically
 
     options = extract_options(backbone, weights, fps, input_size, device, cache_dir)
     with features_for(Path(stream), options, not quiet) as s, features_for(Path(compilation), options, not quiet) as c:
@@ -204,18 +204,15 @@ def metrics_table(m: dict) -> str:
 @user_errors
 def evaluate(head, manifest, split, budget_per_4h, as_json, cache_dir, quiet):
     """Frame, 30-second block, event and budget metrics of HEAD on a manifest's split."""
-    from .checkpoint import check_features, load_head
+    from .checkpoint import check_features, extract_options_for, load_head
     from .data import WindowReader, open_streams
     from .evaluate import metrics_for, score_regions
     from .manifest import assign_regions, read_manifest
     from .segments import SegmentParams
 
     model, config, norm = load_head(head)
-    trained = config["features"]
     rows = read_manifest(manifest)
-    options = {"backbone": trained["backbone"], "weights": trained["weights"], "fps": trained["fps"],
-               "input_size": tuple(trained["input_size"]), "cache_dir": cache_dir}
-    streams = open_streams(rows, options, progress=not quiet)
+    streams = open_streams(rows, extract_options_for(config) | {"cache_dir": cache_dir}, progress=not quiet)
     for stream in streams:
         check_features(config, stream.features, stream.name)
     regions = [r for r in assign_regions(rows, [s.n_steps for s in streams]) if split in ("all", r.split)]
@@ -314,7 +311,7 @@ def score(inputs, output_dir, manifest, budget, threshold, hysteresis, merge_gap
 def export(segments_file, fmt, output):
     """Write segments as CSV, YouTube chapters, CMX3600 EDL, FFmpeg concat, auto-editor v1 or OTIO."""
     from .exports import SegmentsDoc, export as run_export
-    from .score import write_atomically
+    from gdm_features.files import write_atomically
 
     text, notes = run_export(SegmentsDoc.load(segments_file), fmt)
     for note in notes:

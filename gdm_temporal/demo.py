@@ -28,7 +28,9 @@ def run_demo(out_dir: Path, minutes: float, say: Callable[[str], None], progress
     from .exports import SegmentsDoc, export
     from .manifest import assign_regions, read_manifest
     from .reel import render_reel
-    from .score import make_scorer, score_one, write_atomically
+    from gdm_features.files import write_atomically
+
+    from .score import make_scorer, score_one
     from .segments import SegmentParams
     from .train import TrainSettings, train
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import WindowReader
+from .data import WindowReader, region_windows
 from .manifest import Region
 from .model import HighlightHead
 
@@ -38,14 +38,7 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
     hop = max(1, window // 2)
     total = np.zeros(region.length, np.float64)
     weight = np.zeros(region.length, np.float64)
-    spans = []
-    start = region.start
-    while True:
-        length = min(window, region.end - start)
-        spans.append((start, length))
-        if start + length >= region.end:
-            break
-        start = min(start + hop, region.end - window)
+    spans = list(region_windows(region, window, hop))
     for first in range(0, len(spans), batch):
         group = spans[first:first + batch]
         inputs = [reader.read(region.stream, s, n)[0] for s, n in group]

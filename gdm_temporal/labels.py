@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from gdm_features.errors import GdmError
+from gdm_features.files import write_atomically
 from gdm_features.timebase import parse_timecode
 
 SCALABEL_START, SCALABEL_END = "highlight start", "highlight end"
@@ -162,15 +161,10 @@ def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
 
 def save_labels(intervals: list[Interval], path: Path | str, source: str | None = None) -> Path:
     """Our JSON format, written atomically (temporary name, then rename)."""
-    path = Path(path)
     payload = {"highlights": [{"start": round(iv.start, 6), "end": round(iv.end, 6)} for iv in sorted(intervals)]}
     if source:
         payload["source"] = source
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(payload, tmp, indent=2)
-    os.replace(tmp.name, path)
-    return path
+    return write_atomically(path, json.dumps(payload, indent=2))
 
 
 @dataclass(frozen=True)

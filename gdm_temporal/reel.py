@@ -17,7 +17,7 @@ import av
 import numpy as np
 
 from gdm_features.errors import GdmError
-from gdm_features.media import MediaInfo, open_container, probe
+from gdm_features.media import MediaInfo, open_container, probe, seek_before
 from gdm_features.progress import StepProgress
 from gdm_features.sampling import StepSampler
 from gdm_features.timebase import steps_before
@@ -25,7 +25,6 @@ from gdm_features.timebase import steps_before
 from .segments import Segment
 
 AUDIO_RATE = 48000
-_SEEK_PREROLL_S = 1.0
 
 
 def _segment_frames(info: MediaInfo, segment: Segment, rate: float) -> Iterator[av.VideoFrame]:
@@ -36,8 +35,7 @@ def _segment_frames(info: MediaInfo, segment: Segment, rate: float) -> Iterator[
     with open_container(info.path) as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        target = info.origin_s + max(0.0, segment.start - _SEEK_PREROLL_S)
-        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        seek_before(container, stream, info, segment.start)
         last = None
         for frame in container.decode(stream):
             if frame.time is None:
@@ -66,8 +64,7 @@ def _segment_audio(info: MediaInfo, segment: Segment, n_samples: int) -> np.ndar
     resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
     with open_container(info.path) as container:
         stream = container.streams.audio[0]
-        target = info.origin_s + max(0.0, segment.start - _SEEK_PREROLL_S)
-        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+        seek_before(container, stream, info, segment.start)
         position = None
         for frame in container.decode(stream):
             for chunk in resampler.resample(frame):

@@ -8,25 +8,25 @@ audio excitement and visual novelty, and segments are chosen by budget.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from gdm_features import FeatureFile
 from gdm_features.errors import GdmError
+from gdm_features.files import write_atomically
 from gdm_features.media import probe
 
-from .checkpoint import check_features, load_head
+from .checkpoint import check_features, extract_options_for, load_head
 from .coldstart import cold_start_scores
-from .data import Stream, WindowReader, features_for
+from .data import Normalizer, Stream, WindowReader, features_for
 from .exports import SegmentsDoc
 from .inference import score_region
 from .manifest import Region
 from .metrics import default_budget_s
+from .model import HighlightHead
 from .scoreplot import render_score_png
 from .segments import SegmentParams, budget_segments, threshold_segments
 
@@ -49,19 +49,22 @@ def parse_duration(text: str) -> float:
 
 @dataclass(frozen=True)
 class Scorer:
-    """A loaded head (or None for cold start) and the segment settings to apply."""
+    """A loaded head (or none: cold start) and the segment settings to apply."""
 
     head_path: Path | None
     params: SegmentParams
     budget_s: float | None  # None: threshold mode (head) or the pro-rata default (cold start)
+    head: HighlightHead | None = field(default=None, compare=False)
+    config: dict | None = field(default=None, compare=False)
+    norm: Normalizer | None = field(default=None, compare=False)
 
-    def describe(self, config: dict | None) -> dict:
-        if self.head_path is None:
+    def describe(self) -> dict:
+        if self.head is None:
             return {"scorer": "cold-start", "signals": ["audio excitement", "visual novelty"],
                     "segments": asdict(self.params), "budget_s": self.budget_s}
         return {"scorer": "head", "path": str(self.head_path), "threshold": self.params.threshold,
                 "segments": asdict(self.params), "budget_s": self.budget_s,
-                "validation_ap": (config or {}).get("validation", {}).get("frame", {}).get("ap")}
+                "validation_ap": self.config.get("validation", {}).get("frame", {}).get("ap")}
 
 
 def _video_for(features: FeatureFile, given: Path) -> tuple[str, float | None]:
@@ -75,13 +78,8 @@ def _video_for(features: FeatureFile, given: Path) -> tuple[str, float | None]:
 
 def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool) -> tuple[Path, Path]:
     """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`."""
-    head = config = norm = None
-    options = dict(extract_options)
-    if scorer.head_path is not None:
-        head, config, norm = load_head(scorer.head_path)
-        trained = config["features"]
-        options.update(backbone=trained["backbone"], weights=trained["weights"], fps=trained["fps"],
-                       input_size=tuple(trained["input_size"]))
+    head, config, norm = scorer.head, scorer.config, scorer.norm
+    options = extract_options | (extract_options_for(config) if head is not None else {})
     features = features_for(path, options, progress)
     with features:
         fps, n = features.fps, features.n_steps
@@ -99,7 +97,7 @@ def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, 
         segments = (budget_segments(scores, fps, budget, scorer.params) if budget is not None
                     else threshold_segments(scores, fps, scorer.params))
         source, video_fps = _video_for(features, path)
-    doc = SegmentsDoc(source, fps, scorer.describe(config) | {"budget_s": budget}, segments, duration, video_fps)
+    doc = SegmentsDoc(source, fps, scorer.describe() | {"budget_s": budget}, segments, duration, video_fps)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(source).stem
     json_path = write_atomically(out_dir / f"{stem}.segments.json", json.dumps(doc.to_json(), indent=2))
@@ -109,19 +107,12 @@ def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, 
     return json_path, png_path
 
 
-def write_atomically(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-    return path
-
-
 def make_scorer(head_path: Path | None, overrides: dict, budget_s: float | None) -> Scorer:
     """Segment settings: the head's (threshold chosen on validation), then the user's flags."""
+    head = config = norm = None
     params = SegmentParams()
     if head_path is not None:
-        _, config, _ = load_head(head_path)
+        head, config, norm = load_head(head_path)
         params = SegmentParams(**config["segments"])
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
-    return Scorer(head_path, params, budget_s)
+    return Scorer(head_path, params, budget_s, head, config, norm)

@@ -42,10 +42,17 @@ class SegmentParams:
     max_len: float | None = None  # trim longer ones to this, centred on the peak (s)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """`[start, end)` step ranges where `mask` is true."""
-    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()))
+def runs(mask: np.ndarray, max_gap: int = 0, min_len: int = 1) -> list[tuple[int, int]]:
+    """`[start, end)` ranges where `mask` is true, gaps of up to `max_gap` bridged, at least
+    `min_len` long."""
+    edges = np.diff(np.concatenate([[0], np.asarray(mask).astype(np.int8), [0]]))
+    joined: list[list[int]] = []
+    for a, b in zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist()):
+        if joined and a - joined[-1][1] <= max_gap:
+            joined[-1][1] = b
+        else:
+            joined.append([a, b])
+    return [(a, b) for a, b in joined if b - a >= min_len]
 
 
 def _describe(scores: np.ndarray, fps: float, start: float, end: float) -> Segment:
@@ -88,7 +95,7 @@ def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p:
 def threshold_segments(scores: np.ndarray, fps: float, p: SegmentParams = SegmentParams()) -> list[Segment]:
     scores = np.asarray(scores, dtype=np.float64)
     low = p.threshold - p.hysteresis
-    spans = [(a / fps, b / fps) for a, b in _runs(scores >= low) if scores[a:b].max() >= p.threshold]
+    spans = [(a / fps, b / fps) for a, b in runs(scores >= low) if scores[a:b].max() >= p.threshold]
     return _finish(scores, fps, spans, p)
 
 

@@ -110,6 +110,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     pos_weight = torch.tensor(math.sqrt((len(train_targets) - n_pos) / n_pos), device=device)
     loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
 
+    val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
     best = {"ap": -1.0, "epoch": -1, "state": None}
     history = []
     for epoch in range(settings.epochs):
@@ -126,7 +127,6 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             optimizer.step()
             losses.append(float(loss.detach()))
         val_scores = score_regions(head, reader, val_regions, device)
-        val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
         ap = frame_metrics(np.concatenate(val_scores), val_targets, 0.5)["ap"]
         ap = -0.0 if math.isnan(ap) else ap
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_ap": ap})
@@ -143,7 +143,6 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
 
     head.load_state_dict(best["state"])
     val_scores = score_regions(head, reader, val_regions, device)
-    val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
     val_metrics = metrics_for(streams, val_regions, val_scores, params)

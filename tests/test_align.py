@@ -7,7 +7,8 @@ import pytest
 
 from conftest import shared_clip
 from gdm_features import FeatureFile, extract
-from gdm_temporal.align import _runs, align, labels_from
+from gdm_temporal.align import align, labels_from
+from gdm_temporal.segments import runs
 from media_factory import make_compilation
 
 STREAM = "smb_nes_mairio_123s.mp4"  # 2 minutes of scrolling Super Mario Bros: the "VOD"
@@ -70,5 +71,5 @@ def test_cli_writes_labels_and_report(aligned, gdm):
 
 def test_runs_bridge_short_gaps_and_drop_short_runs():
     mask = np.array([1, 1, 0, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1], bool)
-    assert _runs(mask, max_gap=1, min_len=3) == [(0, 5), (8, 13)]  # one-step gaps bridged
-    assert _runs(mask, max_gap=0, min_len=2) == [(0, 2), (3, 5), (8, 11)]
+    assert runs(mask, max_gap=1, min_len=3) == [(0, 5), (8, 13)]  # one-step gaps bridged
+    assert runs(mask, max_gap=0, min_len=2) == [(0, 2), (3, 5), (8, 11)]
