@@ -7,6 +7,7 @@ Nothing else in gdm does its own arithmetic on step numbers.
 from __future__ import annotations
 
 import math
+import re
 
 # Tolerance for float time stamps that should land exactly on a step boundary
 # (e.g. 0.6 / 0.2 = 2.9999999999999996): without it such a step would be lost.
@@ -58,3 +59,15 @@ def parse_timecode(text: str) -> float:
     for value in values:
         seconds = seconds * 60 + value
     return seconds
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from `600`, `90s`, `10m`, `1.5h` or `1:30`; ValueError otherwise."""
+    text = text.strip().lower()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smh]?)", text)
+    if match:
+        return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+    try:
+        return parse_timecode(text)
+    except ValueError:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 600, 90s, 10m, 1.5h or 1:30)") from None

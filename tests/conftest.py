@@ -39,7 +39,7 @@ def event_video(media_dir) -> Path:
 @pytest.fixture
 def gdm():
     """Run the CLI in-process; returns click's Result (exit_code, stdout, stderr)."""
-    from gdm_temporal.cli import gdm as group
+    from gdm_temporal.app.cli import gdm as group
 
     def run(*args: str):
         return CliRunner().invoke(group, [str(a) for a in args], catch_exceptions=False)
@@ -69,13 +69,26 @@ def dataset(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_head(dataset):
-    from gdm_temporal.cli import gdm as group
+    from gdm_temporal.app.cli import gdm as group
 
     head = dataset / "head.pt"
     result = CliRunner().invoke(group, ["train", str(dataset / "manifest.csv"), "-o", str(head), "--seed", "0",
                                         "--epochs", "25", "--quiet"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     return head
+
+
+@pytest.fixture(scope="session")
+def scored(trained_head, dataset, tmp_path_factory):
+    from click.testing import CliRunner
+
+    from gdm_temporal.app.cli import gdm
+
+    out = tmp_path_factory.mktemp("scored")
+    result = CliRunner().invoke(gdm, ["score", str(trained_head), str(dataset / "stream13.mp4"), "-o", str(out),
+                                      "--cache-dir", str(dataset / "cache"), "--quiet"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return out / "stream13.segments.json"
 
 
 def shared_clip(name: str) -> Path:

@@ -81,7 +81,7 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
 
 def measure(stream: str, compilation: str, truth: list) -> dict:
     from gdm_features import FeatureFile
-    from gdm_temporal.align import align, labels_from
+    from gdm_temporal.labels.align import align, labels_from
 
     start = time.perf_counter()
     with FeatureFile(stream) as s, FeatureFile(compilation) as c:

@@ -28,9 +28,9 @@ from bench_train import make_cache  # noqa: E402
 
 def make_head(features: str, labels: str, out: str) -> str:
     """A head for the synthetic features: two quick epochs (speed does not depend on weights)."""
-    from gdm_temporal.data import open_streams
-    from gdm_temporal.manifest import ManifestRow, Region
-    from gdm_temporal.train import TrainSettings, train
+    from gdm_temporal.head.data import open_streams
+    from gdm_temporal.labels.manifest import ManifestRow, Region
+    from gdm_temporal.head.train import TrainSettings, train
 
     rows = [ManifestRow(Path(features), Path(labels), None, "bench")]
     streams = open_streams(rows, progress=False)
@@ -40,7 +40,7 @@ def make_head(features: str, labels: str, out: str) -> str:
 
 
 def measure_score(head: str | None, features: str, out_dir: str) -> dict:
-    from gdm_temporal.score import make_scorer, score_one
+    from gdm_temporal.highlights.score import make_scorer, score_one
 
     scorer = make_scorer(Path(head) if head else None, {}, None)
     start = time.perf_counter()
@@ -52,8 +52,8 @@ def measure_score(head: str | None, features: str, out_dir: str) -> dict:
 
 
 def measure_reel(video: str, out: str, n_segments: int, seconds_each: float) -> dict:
-    from gdm_temporal.reel import render_reel
-    from gdm_temporal.segments import Segment
+    from gdm_temporal.highlights.reel import render_reel
+    from gdm_temporal.timeline.segments import Segment
 
     segments = [Segment(5 + 18 * k, 5 + 18 * k + seconds_each, 1.0, 1.0, 5 + 18 * k) for k in range(n_segments)]
     start = time.perf_counter()

@@ -62,9 +62,9 @@ def make_cache(directory: Path, hours: float, seed: int = 0) -> tuple[Path, Path
 
 
 def measure_training(features: str, labels: str, epochs: int, out: str) -> dict:
-    from gdm_temporal.data import open_streams
-    from gdm_temporal.manifest import ManifestRow, assign_regions
-    from gdm_temporal.train import TrainSettings, train
+    from gdm_temporal.head.data import open_streams
+    from gdm_temporal.labels.manifest import ManifestRow, assign_regions
+    from gdm_temporal.head.train import TrainSettings, train
 
     rows = [ManifestRow(Path(features), Path(labels), None, "bench")]
     streams = open_streams(rows, progress=False)

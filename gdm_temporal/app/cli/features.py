@@ -1,0 +1,149 @@
+"""Stage one's commands: `gdm fetch`, `gdm extract`, `gdm inspect`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from gdm_features.errors import GdmError
+
+from .common import parse_size, user_errors
+
+
+@click.command()
+@click.argument("videos", nargs=-1, required=True)
+@click.option("--backbone", default="resnet18", show_default=True,
+              help="resnet18 (torchvision ImageNet weights) or efficientnet_lite0 (works offline).")
+@click.option("--weights", default=None, help="Weights id; 'none' for random weights (tests only).")
+@click.option("--fps", default=5.0, show_default=True, type=float, help="Steps per second of video.")
+@click.option("--input-size", default="224", show_default=True,
+              help="Size the whole frame is resized to: N or HxW.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@click.option("--precision", default="auto", show_default=True, help="auto, fp32, bf16 or fp16.")
+@click.option("--batch-size", default=None, type=int, help="Frames per backbone batch.")
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Feature cache directory (default: $GDM_CACHE_DIR or cache/).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@user_errors
+def extract(videos, backbone, weights, fps, input_size, device, precision, batch_size, cache_dir, quiet):
+    """Decode VIDEO(s), embed every step, and cache the features (once per video and settings).
+
+    Prints the path of each cache file. A killed run resumes where it stopped.
+    """
+    from gdm_features.extract import extract as run_extract
+
+    size = parse_size(input_size)
+    failures = 0
+    for video in videos:
+        try:
+            path = run_extract(video, backbone=backbone, weights=weights, fps=fps, input_size=size,
+                               device=device, precision=precision, cache_dir=cache_dir,
+                               batch_size=batch_size, progress=not quiet)
+        except GdmError as exc:
+            if len(videos) == 1:
+                raise
+            click.echo(f"gdm: error: {exc}", err=True)
+            failures += 1
+            continue
+        click.echo(str(path))
+    if failures:
+        raise GdmError(f"{failures} of {len(videos)} videos failed (see above)")
+
+
+@click.command()
+@click.argument("features")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+@user_errors
+def inspect(features, as_json):
+    """Describe a feature cache file: settings, shapes, duration, completeness."""
+    from gdm_features.store import FeatureFile
+    from gdm_features.timebase import format_timecode
+
+    with FeatureFile(features, allow_partial=True) as f:
+        attrs = f.attrs
+        n_steps, visual_dim, audio_dim = f.n_steps, f.visual_dim, f.audio_dim
+    if as_json:
+        click.echo(json.dumps({"path": str(Path(features)), "n_steps": n_steps, "visual_dim": visual_dim,
+                               "audio_dim": audio_dim, "attrs": attrs}, indent=2, default=str))
+        return
+    fps = float(attrs["fps"])
+    duration = float(attrs.get("duration_s", -1))
+    state = "complete" if attrs.get("complete") else "INCOMPLETE (run gdm extract again to finish it)"
+    from gdm_features.fetch import read_title
+
+    title = read_title(Path(str(attrs.get("source", ""))))
+    rows = [("title", title)] if title else []
+    rows.append(("steps", f"{n_steps} at {fps:g} fps = {format_timecode(n_steps / fps)}"))
+    if duration >= 0:
+        rows.append(("duration", f"{format_timecode(duration)} ({duration:.2f} s)"))
+    rows.append(("visual dataset", f"[{n_steps}, {visual_dim}] float16 ({attrs.get('backbone')}, "
+                                   f"weights {attrs.get('weights')})"))
+    rows.append(("audio dataset", f"[{n_steps}, {audio_dim}] float16"
+                                  + ("" if audio_dim else " (the video has no audio)")))
+    shown = {"n_steps", "complete", "backbone", "weights", "fps", "duration_s"}
+    rows += [(key, str(attrs[key])) for key in sorted(set(attrs) - shown)]
+    click.echo(f"{features}: {state}")
+    for label, value in rows:
+        click.echo(f"  {label:<20}{value}")
+
+
+class _DownloadBar:
+    """yt-dlp progress hook -> one tqdm bar per file (bytes, speed, ETA) on stderr."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.bar, self.name = enabled, None, None
+
+    def __call__(self, status: dict) -> None:
+        from tqdm import tqdm
+
+        if not self.enabled:
+            return
+        name = Path(status.get("filename") or "").name
+        if status.get("status") == "downloading":
+            if self.bar is None or name != self.name:
+                self.close()
+                total = status.get("total_bytes") or status.get("total_bytes_estimate")
+                self.bar = tqdm(total=total, unit="B", unit_scale=True, desc=name[:40], file=sys.stderr,
+                                initial=status.get("downloaded_bytes") or 0)
+                self.name = name
+            self.bar.update((status.get("downloaded_bytes") or 0) - self.bar.n)
+        elif status.get("status") in ("finished", "error"):
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@click.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.option("-o", "--output-dir", default="streams", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--max-height", default=480, show_default=True, type=int, help="Highest video height to fetch.")
+@click.option("--quiet", is_flag=True)
+@user_errors
+def fetch(urls, output_dir, max_height, quiet):
+    """Download streams with yt-dlp (any URL it supports), or link local files, into DIR.
+
+    Resumes interrupted downloads, skips what is in the download archive, and writes a
+    <name>.info.json sidecar with title, uploader, duration, upload date and chapters.
+    """
+    from gdm_features.fetch import fetch as run_fetch
+
+    bar = _DownloadBar(enabled=not quiet)
+    try:
+        report = run_fetch(list(urls), output_dir, max_height, progress_hook=bar)
+    finally:
+        bar.close()
+    for item in report.fetched:
+        suffix = "  (already fetched: in the download archive)" if item.skipped else ""
+        click.echo(f"{item.path}{suffix}")
+    for what, reason in report.failures:
+        click.echo(f"gdm: error: {what}: {reason}", err=True)
+    if report.failures:
+        raise GdmError(f"{len(report.failures)} of {len(report.failures) + len(report.fetched)} "
+                       "downloads failed (see above)")

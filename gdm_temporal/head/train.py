@@ -1,0 +1,169 @@
+"""The training loop, straight through: sample windows, forward, loss, step; validate every
+epoch, keep the best checkpoint, stop early, choose the threshold on validation.
+
+Threshold rule: the one that maximises frame-level F1 on the validation steps, scored by
+the best epoch's head (the highest such threshold on ties).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from gdm_features.backbones import resolve_device
+from gdm_features.errors import GdmError
+from gdm_features.store import SCHEMA
+
+from .checkpoint import save_head
+from .data import Normalizer, Stream, WindowReader, feature_identity
+from .evaluate import metrics_for, score_regions
+from ..labels.manifest import Region
+from ..timeline.metrics import best_f1_threshold, frame_metrics
+from .model import HeadConfig, HighlightHead
+from ..timeline.segments import SegmentParams
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 50
+    window: int = 128  # steps per training window (25.6 s at 5 fps)
+    batch: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    patience: int = 10  # epochs without a better validation AP before stopping
+    seed: int = 0
+    positive_share: float = 0.5  # share of windows placed on a labelled highlight
+    proj_dim: int = 128
+    hidden: int = 64
+    layers: int = 1
+    bidirectional: bool = True
+    dropout: float = 0.2
+    device: str = "cpu"
+
+
+def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSettings,
+                       rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """`(stream, start, length)` windows: enough to cover the training steps once, a share of
+    them placed on highlights so rare positives are seen every epoch."""
+    lengths = np.array([r.length for r in regions], np.float64)
+    n_windows = max(1, math.ceil(lengths.sum() / s.window))
+    positives = [(k, step) for k, r in enumerate(regions)
+                 for step in np.flatnonzero(streams[r.stream].targets[r.start:r.end] > 0.5) + r.start]
+    windows = []
+    for _ in range(n_windows):
+        if positives and rng.random() < s.positive_share:
+            k, step = positives[rng.integers(len(positives))]
+            region = regions[k]
+            length = min(s.window, region.length)
+            low, high = max(region.start, step - length + 1), min(step, region.end - length)
+            start = int(rng.integers(low, high + 1))
+        else:
+            region = regions[rng.choice(len(regions), p=lengths / lengths.sum())]
+            length = min(s.window, region.length)
+            start = int(rng.integers(region.start, region.end - length + 1))
+        windows.append((region.stream, start, length))
+    return windows
+
+
+def _batch(reader: WindowReader, windows: list[tuple[int, int, int]], width: int):
+    x = np.zeros((len(windows), width, reader.norm.out_dim), np.float32)
+    y = np.zeros((len(windows), width), np.float32)
+    mask = np.zeros((len(windows), width), np.float32)
+    for k, (stream, start, length) in enumerate(windows):
+        inputs, targets = reader.read(stream, start, length)
+        x[k, :len(inputs)], y[k, :len(targets)], mask[k, :len(targets)] = inputs, targets, 1.0
+    return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
+
+
+def train(streams: list[Stream], regions: list[Region], settings: TrainSettings, out_path,
+          segment_params: SegmentParams = SegmentParams(), log=print) -> dict:
+    """Train a head, write the best checkpoint to `out_path`, return its config."""
+    train_regions = [r for r in regions if r.split == "train"]
+    val_regions = [r for r in regions if r.split == "val"]
+    if not train_regions:
+        raise GdmError("the manifest gives no training data (split 'train')")
+    if not val_regions:
+        raise GdmError("the manifest gives no validation data: add a stream with split 'val', "
+                       "or leave 'split' empty to hold out blocks automatically")
+    train_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in train_regions])
+    n_pos = float(train_targets.sum())
+    if n_pos == 0:
+        raise GdmError("the training split has no labelled highlight steps")
+
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    device = resolve_device(settings.device)
+    started = time.perf_counter()
+    norm = Normalizer.fit(streams, train_regions)
+    reader = WindowReader(streams, norm)
+    config = HeadConfig(norm.out_dim, settings.proj_dim, settings.hidden, settings.layers,
+                        settings.bidirectional, settings.dropout)
+    head = HighlightHead(config).to(device)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    # Highlights are rare: weight positives by sqrt(neg/pos); window placement does the rest.
+    pos_weight = torch.tensor(math.sqrt((len(train_targets) - n_pos) / n_pos), device=device)
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
+
+    val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
+    best = {"ap": -1.0, "epoch": -1, "state": None}
+    history = []
+    for epoch in range(settings.epochs):
+        head.train()
+        windows = _windows_for_epoch(streams, train_regions, settings, rng)
+        losses = []
+        for first in range(0, len(windows), settings.batch):
+            group = sorted(windows[first:first + settings.batch])  # sequential reads per file
+            x, y, mask = (t.to(device) for t in _batch(reader, group, settings.window))
+            loss = (loss_fn(head(x), y) * mask).sum() / mask.sum()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            nn.utils.clip_grad_norm_(head.parameters(), 1.0)
+            optimizer.step()
+            losses.append(float(loss.detach()))
+        val_scores = score_regions(head, reader, val_regions, device)
+        ap = frame_metrics(np.concatenate(val_scores), val_targets, 0.5)["ap"]
+        ap = -0.0 if math.isnan(ap) else ap
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_ap": ap})
+        improved = ap > best["ap"]
+        if improved:
+            best = {"ap": ap, "epoch": epoch + 1, "state": copy.deepcopy(head.state_dict())}
+        log(f"epoch {epoch + 1:3d}/{settings.epochs}  loss {np.mean(losses):.4f}  val AP {ap:.3f}"
+            + ("  *" if improved else ""))
+        if improved:
+            _save(out_path, head, norm, streams, settings, segment_params, history, best, started, None, None)
+        if epoch + 1 - best["epoch"] >= settings.patience:
+            log(f"stopping early: no better validation AP for {settings.patience} epochs")
+            break
+
+    head.load_state_dict(best["state"])
+    val_scores = score_regions(head, reader, val_regions, device)
+    threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
+    params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
+    val_metrics = metrics_for(streams, val_regions, val_scores, params)
+    return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics)
+
+
+def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics) -> dict:
+    attrs = streams[0].features.attrs
+    config = {
+        "feature_schema": SCHEMA,
+        "features": feature_identity(attrs),
+        "dims": {"visual": norm.visual_dim, "audio": norm.audio_dim},
+        "fps": float(attrs["fps"]),
+        "visual_components": norm.components,
+        "architecture": head.config.to_json(),
+        "training": {**asdict(settings), "best_epoch": best["epoch"], "history": history,
+                     "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
+        "threshold": threshold if threshold is not None else 0.5,
+        "segments": asdict(params),
+        "validation": val_metrics if val_metrics is not None else {"frame": {"ap": best["ap"]}},
+        "complete": threshold is not None,
+    }
+    save_head(out_path, head, config, norm)
+    return config

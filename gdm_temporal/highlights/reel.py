@@ -1,0 +1,148 @@
+"""`gdm reel`: cut the segments out of the source and join them into one MP4 (H.264 + AAC).
+
+Frame-accurate: each segment is decoded from the keyframe before it, and its output frames
+sit on a constant-rate grid from the segment's start, each showing the source frame on
+screen at that time (the time base's own rule, via StepSampler). Audio is cut to the sample
+to the same length as the video. Joins get short fades to black and to silence.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import numpy as np
+
+from gdm_features.errors import GdmError
+from gdm_features.media import MediaInfo, open_container, probe, seek_before
+from gdm_features.progress import StepProgress
+from gdm_features.sampling import StepSampler
+from gdm_features.timebase import steps_before
+
+from ..timeline.segments import Segment
+
+AUDIO_RATE = 48000
+
+
+def _segment_frames(info: MediaInfo, segment: Segment, rate: float) -> Iterator[av.VideoFrame]:
+    """Exactly `ceil(duration * rate)` frames: the source frame on screen at each output time."""
+    n_out = steps_before(segment.duration, rate)
+    sampler: StepSampler[av.VideoFrame] = StepSampler(rate)
+    produced = 0
+    with open_container(info.path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        seek_before(container, stream, info, segment.start)
+        last = None
+        for frame in container.decode(stream):
+            if frame.time is None:
+                continue
+            for sample in sampler.push(frame.time - info.origin_s - segment.start, frame):
+                if produced < n_out and sample.frame is not None:
+                    yield sample.frame
+                    produced += 1
+            last = frame
+            if produced >= n_out:
+                return
+        for sample in sampler.finish(segment.duration):
+            if produced < n_out:
+                yield sample.frame if sample.frame is not None else last
+                produced += 1
+    while produced < n_out and last is not None:  # the source ended early: hold its last frame
+        yield last
+        produced += 1
+
+
+def _segment_audio(info: MediaInfo, segment: Segment, n_samples: int) -> np.ndarray:
+    """`[2, n_samples]` float32 at 48 kHz from `segment.start`; silence where there is none."""
+    out = np.zeros((2, n_samples), np.float32)
+    if not info.has_audio:
+        return out
+    resampler = av.AudioResampler(format="fltp", layout="stereo", rate=AUDIO_RATE)
+    with open_container(info.path) as container:
+        stream = container.streams.audio[0]
+        seek_before(container, stream, info, segment.start)
+        position = None
+        for frame in container.decode(stream):
+            for chunk in resampler.resample(frame):
+                if position is None:
+                    position = round((chunk.time - info.origin_s - segment.start) * AUDIO_RATE)
+                data = chunk.to_ndarray()
+                lo, hi = max(0, -position), min(data.shape[1], n_samples - position)
+                if hi > lo:
+                    out[:, position + lo:position + hi] = data[:, lo:hi]
+                position += data.shape[1]
+            if position is not None and position >= n_samples:
+                break
+    return out
+
+
+def _fade(length: int, fade: int) -> np.ndarray:
+    k = np.arange(length)
+    return np.clip(np.minimum((k + 1) / max(fade, 1), (length - k) / max(fade, 1)), 0.0, 1.0)
+
+
+def render_reel(video: Path | str, segments: list[Segment], output: Path | str, order: str = "time",
+                fade_s: float = 0.15, progress: bool = True) -> Path:
+    info = probe(video)
+    end = info.duration_s
+    for k, s in enumerate(segments):
+        if s.start < 0 or s.end <= s.start or (end is not None and s.end > end + 0.05):
+            raise GdmError(f"segment {k} [{s.start:.3f}, {s.end:.3f}] s lies outside {Path(video).name} "
+                           f"(0 to {end:.3f} s)")
+    if not segments:
+        raise GdmError("no segments to put in the reel")
+    ordered = sorted(segments, key=(lambda s: -s.peak) if order == "score" else (lambda s: s.start))
+    rate = Fraction(info.frame_rate or 30).limit_denominator(1001)
+    width, height = info.width - info.width % 2, info.height - info.height % 2
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial.mp4")
+    total_frames = sum(steps_before(s.duration, float(rate)) for s in ordered)
+    bar = StepProgress(output.name, total_frames, float(rate), enabled=progress)
+    try:
+        with av.open(str(partial), "w") as out:
+            v = out.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "20"})
+            v.width, v.height, v.pix_fmt = width, height, "yuv420p"
+            a = out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+            frame_index = sample_index = 0
+            pending = np.zeros((2, 0), np.float32)
+            for segment in ordered:
+                n_frames = steps_before(segment.duration, float(rate))
+                video_fade = _fade(n_frames, round(fade_s * float(rate)))
+                for k, frame in enumerate(_segment_frames(info, segment, float(rate))):
+                    picture = frame.to_ndarray(format="rgb24", width=width, height=height)
+                    if video_fade[k] < 1:
+                        picture = (picture * video_fade[k]).astype(np.uint8)
+                    encoded = av.VideoFrame.from_ndarray(picture, format="rgb24")
+                    encoded.pts, encoded.time_base = frame_index, 1 / rate
+                    out.mux(v.encode(encoded))
+                    frame_index += 1
+                    bar.advance(1)
+                n_samples = round(n_frames / float(rate) * AUDIO_RATE)
+                sound = _segment_audio(info, segment, n_samples) * _fade(n_samples, round(fade_s * AUDIO_RATE))
+                pending = np.concatenate([pending, sound.astype(np.float32)], axis=1)
+                while pending.shape[1] >= 1024:
+                    chunk, pending = pending[:, :1024], pending[:, 1024:]
+                    sample_index = _mux_audio(out, a, chunk, sample_index)
+            if pending.shape[1]:
+                _mux_audio(out, a, pending, sample_index)
+            out.mux(v.encode())
+            out.mux(a.encode())
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+    os.replace(partial, output)
+    return output
+
+
+def _mux_audio(out, stream, chunk: np.ndarray, sample_index: int) -> int:
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk), format="fltp", layout="stereo")
+    frame.sample_rate, frame.pts, frame.time_base = AUDIO_RATE, sample_index, Fraction(1, AUDIO_RATE)
+    out.mux(stream.encode(frame))
+    return sample_index + chunk.shape[1]

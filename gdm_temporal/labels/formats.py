@@ -1,0 +1,133 @@
+"""One label model, highlight intervals in seconds per stream, and its importers.
+
+Importers report malformed input with the line or frame at fault instead of guessing:
+a silently dropped or invented highlight corrupts every model trained on it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+
+from gdm_features.errors import GdmError
+from gdm_features.files import write_atomically
+from gdm_features.timebase import parse_timecode
+
+from ..timeline.intervals import Interval
+
+SCALABEL_START, SCALABEL_END = "highlight start", "highlight end"
+
+
+def _checked(start: float, end: float, where: str) -> Interval:
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise GdmError(f"{where}: times must be finite numbers")
+    if start < 0:
+        raise GdmError(f"{where}: start {start} is negative")
+    if end <= start:
+        raise GdmError(f"{where}: end {end} is not after start {start}")
+    return Interval(float(start), float(end))
+
+
+def _time(value: object, where: str) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return parse_timecode(str(value))
+    except ValueError:
+        raise GdmError(f"{where}: {value!r} is not a time (seconds or [HH:]MM:SS[.fff])") from None
+
+
+def import_scalabel(data: object, source: str, export_fps: float = 5.0) -> list[Interval]:
+    """Scalabel export: frame `k` (its position in the export) is at `k / export_fps`.
+
+    A highlight runs from its start frame through its end frame inclusive.
+    """
+    frames = data.get("frames") if isinstance(data, dict) else data
+    if not isinstance(frames, list):
+        raise GdmError(f"{source}: not a Scalabel export (no list of frames)")
+    intervals, open_at = [], None
+    for k, frame in enumerate(frames):
+        labels = (frame.get("labels") or []) if isinstance(frame, dict) else None
+        if labels is None or not isinstance(labels, list):
+            raise GdmError(f"{source}: frame {k} is not a Scalabel frame object")
+        for label in labels:
+            category = str(label.get("category", "") if isinstance(label, dict) else "").strip().lower()
+            if category == SCALABEL_START:
+                if open_at is not None:
+                    raise GdmError(f"{source}: frame {k}: 'Highlight start' while the highlight started "
+                                   f"at frame {open_at} has no end")
+                open_at = k
+            elif category == SCALABEL_END:
+                if open_at is None:
+                    raise GdmError(f"{source}: frame {k}: 'Highlight end' without a 'Highlight start' before it")
+                intervals.append(Interval(open_at / export_fps, (k + 1) / export_fps))
+                open_at = None
+    if open_at is not None:
+        raise GdmError(f"{source}: frame {open_at}: 'Highlight start' has no 'Highlight end' after it")
+    return intervals
+
+
+def import_highlights_json(data: dict, source: str) -> list[Interval]:
+    items = data.get("highlights")
+    if not isinstance(items, list):
+        raise GdmError(f"{source}: expected {{\"highlights\": [{{\"start\": s, \"end\": s}}, ...]}}")
+    out = []
+    for k, item in enumerate(items):
+        where = f"{source}: highlight {k}"
+        if not isinstance(item, dict) or "start" not in item or "end" not in item:
+            raise GdmError(f"{where}: needs 'start' and 'end'")
+        out.append(_checked(_time(item["start"], where), _time(item["end"], where), where))
+    return out
+
+
+def import_csv(text: str, source: str) -> list[Interval]:
+    """`start,end` rows in seconds or timecodes; a header row naming the columns is optional."""
+    out, columns, first_row = [], (0, 1), True
+    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        cells = [c.strip() for c in row]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if first_row:
+            first_row = False
+            lowered = [c.lower() for c in cells]
+            if "start" in lowered and "end" in lowered:
+                columns = (lowered.index("start"), lowered.index("end"))
+                continue
+        where = f"{source} line {line_no}"
+        if len(cells) <= max(columns):
+            raise GdmError(f"{where}: expected start,end")
+        out.append(_checked(_time(cells[columns[0]], where), _time(cells[columns[1]], where), where))
+    return out
+
+
+def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
+    """Any supported label file, by content: our JSON, a Scalabel export, or CSV."""
+    path = Path(path)
+    if not path.is_file():
+        raise GdmError(f"{path}: no such labels file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise GdmError(f"{path}: not a text file") from None
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise GdmError(f"{path} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        if isinstance(data, dict) and "highlights" in data:
+            return import_highlights_json(data, str(path))
+        return import_scalabel(data, str(path), export_fps)
+    return import_csv(text, str(path))
+
+
+def save_labels(intervals: list[Interval], path: Path | str, source: str | None = None) -> Path:
+    """Our JSON format, written atomically (temporary name, then rename)."""
+    payload = {"highlights": [{"start": round(iv.start, 6), "end": round(iv.end, 6)} for iv in sorted(intervals)]}
+    if source:
+        payload["source"] = source
+    return write_atomically(path, json.dumps(payload, indent=2))

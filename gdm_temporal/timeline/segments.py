@@ -1,0 +1,141 @@
+"""Per-step scores -> highlight segments. Pure functions over numpy arrays.
+
+Step `i` covers `[i / fps, (i + 1) / fps)`. Two ways to choose segments:
+- `threshold_segments`: hysteresis thresholding (a run starts above `threshold` and lasts while
+  scores stay above `threshold - hysteresis`), then merge, pad, drop short, trim long;
+- `budget_segments`: the best segments up to a total length, whatever the scale of the scores.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import numpy as np
+
+from .intervals import runs
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    score: float  # mean step score inside
+    peak: float  # highest step score inside
+    peak_time: float  # start of the step with the highest score
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_json(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "score": round(self.score, 4),
+                "peak": round(self.peak, 4), "peak_time": round(self.peak_time, 3)}
+
+
+@dataclass(frozen=True)
+class SegmentParams:
+    threshold: float = 0.5
+    hysteresis: float = 0.1
+    merge_gap: float = 2.0  # join segments closer than this (s)
+    pre: float = 0.0  # pad before (s)
+    post: float = 0.0  # pad after (s)
+    min_len: float = 1.0  # drop shorter segments (s)
+    max_len: float | None = None  # trim longer ones to this, centred on the peak (s)
+
+
+def _describe(scores: np.ndarray, fps: float, start: float, end: float) -> Segment:
+    lo = int(np.floor(start * fps + 1e-9))
+    hi = max(lo + 1, int(np.ceil(end * fps - 1e-9)))
+    inside = scores[lo:hi]
+    k = int(np.argmax(inside))
+    return Segment(start, end, float(inside.mean()), float(inside[k]), (lo + k) / fps)
+
+
+def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p: SegmentParams) -> list[Segment]:
+    """Merge close spans, pad, merge overlaps, drop short, trim long: shared by both modes."""
+    duration = len(scores) / fps
+    joined: list[list[float]] = []
+    for start, end in sorted(spans):
+        if joined and start - joined[-1][1] < p.merge_gap:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    padded: list[list[float]] = []
+    for start, end in joined:
+        start, end = max(0.0, start - p.pre), min(duration, end + p.post)
+        if padded and start <= padded[-1][1]:
+            padded[-1][1] = max(padded[-1][1], end)
+        else:
+            padded.append([start, end])
+    out = []
+    for start, end in padded:
+        if end - start < p.min_len - 1e-9:
+            continue
+        segment = _describe(scores, fps, start, end)
+        if p.max_len is not None and segment.duration > p.max_len:
+            centre = segment.peak_time + 0.5 / fps
+            start = min(max(start, centre - p.max_len / 2), end - p.max_len)
+            segment = _describe(scores, fps, start, start + p.max_len)
+        out.append(segment)
+    return out
+
+
+def threshold_segments(scores: np.ndarray, fps: float, p: SegmentParams = SegmentParams()) -> list[Segment]:
+    scores = np.asarray(scores, dtype=np.float64)
+    low = p.threshold - p.hysteresis
+    spans = [(a / fps, b / fps) for a, b in runs(scores >= low) if scores[a:b].max() >= p.threshold]
+    return _finish(scores, fps, spans, p)
+
+
+def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentParams = SegmentParams()
+                    ) -> list[Segment]:
+    """The highest-peaked segments whose durations add up to at most `budget_s`.
+
+    Candidates grow from each unclaimed peak while scores stay above halfway between the
+    stream's median and the peak, so the rule works for probabilities and raw scores alike.
+    They are taken by peak score, skipping any that would make the total overflow the budget.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if budget_s <= 0 or scores.size == 0:
+        return []
+    base = float(np.median(scores))
+    claimed = np.zeros(scores.size, bool)
+    spans: list[tuple[float, float]] = []
+    found_s = 0.0
+    for i in np.argsort(-scores, kind="stable"):
+        if found_s >= 3 * budget_s or scores[i] <= base:
+            break  # enough candidates, or only background is left
+        if claimed[i]:
+            continue
+        floor = base + 0.5 * (scores[i] - base)
+        lo, hi = i, i + 1
+        while lo > 0 and not claimed[lo - 1] and scores[lo - 1] >= floor:
+            lo -= 1
+        while hi < scores.size and not claimed[hi] and scores[hi] >= floor:
+            hi += 1
+        claimed[lo:hi] = True
+        spans.append((lo / fps, hi / fps))
+        found_s += (hi - lo) / fps
+    # Accept candidates strongest first while the finished set (merged, padded, trimmed)
+    # still fits: merging then only ever joins chosen segments, never a weak neighbour.
+    # Finishing is local, so each candidate is checked against its neighbours only.
+    reach = p.merge_gap + p.pre + p.post
+    chosen: list[tuple[float, float]] = []  # disjoint, sorted by start
+    used = 0.0
+    for span in sorted(spans, key=lambda sp: -scores[int(round(sp[0] * fps)):int(round(sp[1] * fps))].max()):
+        at = bisect.bisect_left(chosen, span)
+        lo, hi, left, right = at, at, span[0], span[1]
+        while lo > 0 and left - chosen[lo - 1][1] <= reach:
+            lo -= 1
+            left = chosen[lo][0]
+        while hi < len(chosen) and chosen[hi][0] - right <= reach:
+            right = max(right, chosen[hi][1])
+            hi += 1
+        neighbours = chosen[lo:hi]
+        before = sum(seg.duration for seg in _finish(scores, fps, neighbours, p)) if neighbours else 0.0
+        after = sum(seg.duration for seg in _finish(scores, fps, neighbours + [span], p))
+        if used - before + after <= budget_s + 1e-9:
+            chosen.insert(at, span)
+            used += after - before
+    return _finish(scores, fps, chosen, p)

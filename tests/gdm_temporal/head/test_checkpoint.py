@@ -1,0 +1,50 @@
+"""Head checkpoints: what they hold, and refusing what they must not load."""
+
+import pickle
+
+import torch
+
+from conftest import assert_one_line_error
+from gdm_features import extract
+from gdm_temporal.head.checkpoint import load_head
+
+
+def test_checkpoint_holds_what_the_design_asks(trained_head):
+    head, config, norm = load_head(trained_head)
+    assert config["dims"] == {"visual": 512, "audio": 65}
+    assert config["features"]["backbone"] == "resnet18" and config["fps"] == 5.0
+    assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64)
+    assert config["visual_components"] == 64 and config["architecture"]["input_dim"] == 64 + 65
+    assert 0 < config["threshold"] < 1 and config["validation"]["frame"]["ap"] > 0.5
+    assert config["architecture"]["bidirectional"] is True
+    assert config["training"]["seconds"] > 0 and config["complete"] is True
+
+
+def test_checkpoint_with_pickled_objects_is_refused(tmp_path, dataset, gdm):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this ran",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "gdm.head/1", "state_dict": {}, "config": Payload()}, evil)
+    result = gdm("evaluate", evil, dataset / "manifest.csv")
+    assert_one_line_error(result, "refused")
+    assert "this ran" not in result.stdout
+
+
+def test_truncated_checkpoint_is_one_line(tmp_path, trained_head, dataset, gdm):
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(trained_head.read_bytes()[:2000])
+    assert_one_line_error(gdm("evaluate", cut, dataset / "manifest.csv"), "truncated or damaged")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(pickle.dumps({"hello": 1}))
+    assert_one_line_error(gdm("evaluate", junk, dataset / "manifest.csv"), "junk.pt")
+
+
+def test_head_refuses_features_of_another_backbone(tmp_path, trained_head, dataset, gdm):
+    video = dataset / "stream13.mp4"
+    other = extract(video, backbone="efficientnet_lite0", weights="none", input_size=(64, 64),
+                    cache_dir=tmp_path, progress=False)
+    (tmp_path / "m.csv").write_text(f"video,labels,split\n{other},{dataset / 'stream13.json'},test\n")
+    result = gdm("evaluate", trained_head, tmp_path / "m.csv")
+    assert_one_line_error(result, "trained on resnet18", "efficientnet_lite0")

@@ -1,0 +1,79 @@
+"""Segment extraction on hand-made score arrays (fps = 1: step i covers [i, i + 1) s)."""
+
+import numpy as np
+import pytest
+
+from gdm_temporal.timeline.segments import SegmentParams, budget_segments, threshold_segments
+
+
+def spans(segments):
+    return [(s.start, s.end) for s in segments]
+
+
+def P(**kw):
+    return SegmentParams(**{"merge_gap": 0.0, "min_len": 0.0, **kw})
+
+
+def test_plain_threshold():
+    scores = [0, 0, .9, .9, 0, 0, .8, 0]
+    assert spans(threshold_segments(scores, 1, P(hysteresis=0))) == [(2, 4), (6, 7)]
+
+
+def test_hysteresis_extends_runs_but_needs_a_high_step():
+    scores = [0, .45, .9, .45, .45, 0, .45, .45, 0]
+    # low = 0.4: the first run grows to [1, 5); the second never reaches 0.5
+    assert spans(threshold_segments(scores, 1, P(threshold=.5, hysteresis=.1))) == [(1, 5)]
+
+
+def test_merge_gap_joins_close_segments_only():
+    scores = [.9, 0, .9, 0, 0, 0, .9]
+    assert spans(threshold_segments(scores, 1, P(merge_gap=2))) == [(0, 3), (6, 7)]
+
+
+def test_padding_is_clipped_to_the_stream_and_merges_overlaps():
+    scores = [.9, 0, 0, 0, .9, 0, 0, 0, 0, .9]
+    segs = threshold_segments(scores, 1, P(pre=1, post=1.5))
+    assert spans(segs) == [(0, 2.5), (3, 6.5), (8, 10)]
+    segs = threshold_segments(scores, 1, P(pre=2, post=2))
+    assert spans(segs) == [(0, 7), (7, 10)] or spans(segs) == [(0, 10)]
+
+
+def test_min_len_drops_and_max_len_trims_around_the_peak():
+    scores = [.6, .6, .6, .6, .95, .6, .6, .6, 0, .9]
+    segs = threshold_segments(scores, 1, P(min_len=2, max_len=3))
+    assert spans(segs) == [(3.0, 6.0)]
+    assert segs[0].peak == pytest.approx(.95) and segs[0].peak_time == 4
+
+
+def test_segment_score_is_the_mean_and_peak_the_max():
+    [seg] = threshold_segments([0, .6, 1.0, .8, 0], 1, P())
+    assert seg.score == pytest.approx(0.8) and seg.peak == 1.0 and seg.peak_time == 2
+
+
+def test_fps_converts_steps_to_seconds():
+    scores = np.zeros(50)
+    scores[15:17] = 1  # steps 15, 16 at 5 fps = [3.0, 3.4)
+    assert spans(threshold_segments(scores, 5, P())) == [(3.0, 3.4)]
+
+
+def test_budget_takes_best_peaks_up_to_the_total():
+    scores = np.zeros(100)
+    scores[10:14] = 0.9  # 4 s, peak .9
+    scores[40:43] = 0.7  # 3 s, peak .7
+    scores[70:76] = 0.8  # 6 s, peak .8
+    assert spans(budget_segments(scores, 1, 10, P())) == [(10, 14), (70, 76)]
+    # 7 s: .9 (4 s) fits, .8 (6 s) would overflow and is skipped, .7 (3 s) fits
+    assert spans(budget_segments(scores, 1, 7, P())) == [(10, 14), (40, 43)]
+
+
+def test_budget_works_on_raw_unbounded_scores():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(-40, 1, 600)
+    scores[300:305] = -5
+    [best] = budget_segments(scores, 1, 5, P())
+    assert (best.start, best.end) == (300, 305)
+
+
+def test_empty_and_zero_budget():
+    assert budget_segments(np.zeros(10), 1, 0, P()) == []
+    assert threshold_segments(np.zeros(10), 1, P()) == []
