@@ -114,6 +114,22 @@ def cache_path_for(video: Path | str, settings: ExtractSettings, cache_dir: Path
     return _locate(video, settings, cache_dir).path
 
 
+def cached_features(video: Path | str, cache_dir: Path | str | None = None, fps: float | None = None) -> list[Path]:
+    """Complete cache files of `video` under any backbone (at `fps` if given), newest first:
+    what a command uses when the user named no backbone and the video is already extracted."""
+    fingerprint = file_fingerprint(probe(video).path)
+    directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    found = []
+    for path in directory.glob("*.h5"):
+        try:
+            with FeatureFile(path) as features:
+                if features.attrs.get("source_fingerprint") == fingerprint and (fps is None or features.fps == fps):
+                    found.append(path)
+        except GdmError:
+            continue
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
 def _is_complete(path: Path) -> bool:
     try:
         with FeatureFile(path):
@@ -266,13 +282,11 @@ def _run(target: _Target, device_name: str, precision: str, batch_size: int | No
                 audio = (np.stack(list(islice(audio_rows, n))).astype(np.float16) if audio_rows
                          else np.zeros((n, 0), np.float16))
                 pending.add(visual, audio, batch.steps / fps, batch.ok)
+                bar.advance(n)  # per batch (a second or so of work), not per 256-step chunk
                 while pending.size >= CHUNK_STEPS:
                     writer.append(*pending.take(CHUNK_STEPS))
-                    bar.advance(CHUNK_STEPS)
             if pending.size:
-                tail = pending.size
-                writer.append(*pending.take(tail))
-                bar.advance(tail)
+                writer.append(*pending.take(pending.size))
             if writer.n_steps == 0:
                 raise GdmError(f"{info.path}: no video frame could be decoded")
             bar.settle(writer.n_steps)

@@ -160,7 +160,9 @@ class FeatureFile:
 
     @property
     def attrs(self) -> dict[str, Any]:
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self._file.attrs.items()}
+        """Plain Python values (numpy scalars and arrays converted), so they print and serialise
+        as users expect: `2.0`, not `np.float64(2.0)`; `true` in JSON, not `"True"`."""
+        return {k: (v.tolist() if isinstance(v, (np.ndarray, np.generic)) else v) for k, v in self._file.attrs.items()}
 
     @property
     def n_steps(self) -> int:

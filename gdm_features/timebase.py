@@ -53,7 +53,7 @@ def parse_timecode(text: str) -> float:
         values = [float(p) for p in parts]
     except ValueError:
         raise ValueError(f"not a time: {text!r}") from None
-    if any(v < 0 for v in values) or any(v >= 60 for v in values[1:]):
+    if any(not math.isfinite(v) or v < 0 for v in values) or any(v >= 60 for v in values[1:]):
         raise ValueError(f"not a time: {text!r}")
     seconds = 0.0
     for value in values:

@@ -64,6 +64,13 @@ def extract_options_for(config: dict) -> dict:
 
 def check_features(config: dict, features: FeatureFile, name: str) -> None:
     """Refuse features made with other settings than the head was trained on."""
+    trained_audio = config["dims"]["audio"]
+    if features.audio_dim != trained_audio:
+        if features.audio_dim == 0:
+            raise GdmError(f"{name} has no sound, but the head was trained on streams with sound; score it "
+                           "without a head (cold start), or train a head on streams without sound")
+        raise GdmError(f"{name} has {features.audio_dim} audio columns, the head was trained on {trained_audio}; "
+                       "extract it with the head's settings")
     trained, given = config["features"], feature_identity(features.attrs)
     differences = [k for k in trained if trained[k] != given.get(k)]
     if differences or features.visual_dim != config["dims"]["visual"]:

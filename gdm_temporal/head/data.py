@@ -16,6 +16,7 @@ from typing import Iterator
 import numpy as np
 
 from gdm_features import FeatureFile, extract
+from gdm_features.extract import cached_features
 from gdm_features.errors import GdmError
 
 from ..labels.formats import load_labels
@@ -59,10 +60,19 @@ class Stream:
 
 
 def features_for(video: Path, extract_options: dict, progress: bool) -> FeatureFile:
-    """A cache file as is, or a video's features (extracted first where needed)."""
+    """A cache file as is, or a video's features (extracted first where needed).
+
+    Without a backbone in `extract_options`, features already cached for the video (at the
+    asked fps) are used whatever their backbone; only a video never extracted gets the default.
+    """
     if video.suffix.lower() in (".h5", ".hdf5"):
         return FeatureFile(video)
-    return FeatureFile(extract(video, progress=progress, **extract_options))
+    if extract_options.get("backbone") is None:
+        cached = cached_features(video, extract_options.get("cache_dir"), extract_options.get("fps", 5.0))
+        if cached:
+            return FeatureFile(cached[0])
+    return FeatureFile(extract(video, progress=progress, **{k: v for k, v in extract_options.items()
+                                                             if v is not None}))
 
 
 def open_streams(rows: list[ManifestRow], extract_options: dict | None = None,

@@ -9,8 +9,9 @@ from .data import Stream, WindowReader
 from .inference import score_region
 from ..timeline.intervals import Interval
 from ..labels.manifest import Region
-from ..timeline.metrics import add_counts, block_counts, budget_counts, default_budget_s, event_counts, frame_metrics, pooled
+from ..timeline.metrics import add_counts, block_counts, budget_counts, event_counts, frame_metrics, pooled
 from .model import HighlightHead
+from ..timeline.budget import DEFAULT_BUDGET, Budget
 from ..timeline.segments import SegmentParams, budget_segments, threshold_segments
 
 
@@ -27,21 +28,20 @@ def score_regions(head: HighlightHead, reader: WindowReader, regions: list[Regio
 
 
 def metrics_for(streams: list[Stream], regions: list[Region], scores: list[np.ndarray],
-                params: SegmentParams, budget_per_4h_min: float | None = None) -> dict:
+                params: SegmentParams, budget: Budget = DEFAULT_BUDGET) -> dict:
     """The design's four metrics, pooled over regions by adding counts."""
-    blocks, events, budget = {}, {}, {}
+    blocks, events, budgets = {}, {}, {}
     for region, region_scores in zip(regions, scores):
         stream = streams[region.stream]
         targets = stream.targets[region.start:region.end]
         intervals = region_intervals(stream, region)
         segments = threshold_segments(region_scores, stream.fps, params)
         duration = region.length / stream.fps
-        budget_s = budget_per_4h_min * 60 * duration / (4 * 3600) if budget_per_4h_min is not None \
-            else default_budget_s(duration)
+        budget_s = budget.for_stream(duration)
         blocks = add_counts(blocks, block_counts(targets, segments, stream.fps))
         events = add_counts(events, event_counts(intervals, segments))
-        budget = add_counts(budget, budget_counts(intervals, budget_segments(region_scores, stream.fps, budget_s,
+        budgets = add_counts(budgets, budget_counts(intervals, budget_segments(region_scores, stream.fps, budget_s,
                                                                             params), budget_s))
     all_scores = np.concatenate(scores)
     all_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in regions])
-    return pooled(frame_metrics(all_scores, all_targets, params.threshold), blocks, events, budget)
+    return pooled(frame_metrics(all_scores, all_targets, params.threshold), blocks, events, budgets)

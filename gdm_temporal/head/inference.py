@@ -7,6 +7,8 @@ seam shows where one window's context ends.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 import torch
 
@@ -30,8 +32,10 @@ def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray
 
 @torch.inference_mode()
 def score_region(head: HighlightHead, reader: WindowReader, region: Region, window: int = DEFAULT_WINDOW,
-                 batch: int = 8, device: torch.device | str = "cpu") -> np.ndarray:
-    """Highlight probability per step of `region`, float32 `[region.length]`."""
+                 batch: int = 8, device: torch.device | str = "cpu",
+                 progress: Callable[[int], None] | None = None) -> np.ndarray:
+    """Highlight probability per step of `region`, float32 `[region.length]`; `progress(steps)`
+    is told how many more steps were scored after each batch of windows."""
     head.eval()
     if region.length <= 0:
         return np.zeros(0, np.float32)
@@ -39,6 +43,7 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
     total = np.zeros(region.length, np.float64)
     weight = np.zeros(region.length, np.float64)
     spans = list(region_windows(region, window, hop))
+    reported = 0
     for first in range(0, len(spans), batch):
         group = spans[first:first + batch]
         inputs = [reader.read(region.stream, s, n)[0] for s, n in group]
@@ -51,5 +56,9 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
             w = _ramp(n, window - hop, at_start=s == region.start, at_end=s + n == region.end)
             total[s - region.start:s - region.start + n] += p[:n] * w
             weight[s - region.start:s - region.start + n] += w
+        if progress is not None:  # steps before the next window's start are final
+            finished = spans[first + batch][0] - region.start if first + batch < len(spans) else region.length
+            progress(finished - reported)
+            reported = finished
     return (total / np.maximum(weight, 1e-12)).astype(np.float32)
 

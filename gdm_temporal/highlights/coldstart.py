@@ -1,69 +1,90 @@
-"""A scorer that needs no labels: audio excitement plus visual novelty.
+"""A scorer that needs no labels: sound and picture events against their local baseline.
 
-- audio excitement: loudness above its recent baseline (an exponential moving average over
-  ~30 s), in dB; gunfire, explosions and shouting rise well above a stream's usual level;
-- visual novelty: cosine distance of the step's embedding from a moving average of recent
-  embeddings (~10 s); kills, deaths and menus change the picture.
-Each is made comparable by a robust z-score over the stream (median and MAD), negatives
-clipped, and the two are averaged. Reads the stream in slices: bounded memory at any length.
+- audio events: loudness above the median of the surrounding 30 s (gunfire, explosions,
+  shouting rise above a stream's usual level), in dB;
+- visual events: how much the picture changed over the last second, above the median change of
+  the surrounding 30 s (kills, deaths, crashes, sudden motion);
+- static screens lose: a step whose next few seconds mostly stand still (median step-to-step
+  change far below the stream's usual; menus, loading, black, title cards) is scaled down to
+  nothing, however loudly it was entered.
+Baselines are centred medians, so the start of a stream is judged like any other minute (no
+warm-up that the budget could be spent on). Each signal becomes a robust z-score over the
+stream (median and MAD, negatives clipped); their mean maps onto 0..1 as `1 - exp(-z / 2)`
+(z = 3 gives 0.78), the scale every segments file uses. Embeddings are read in slices; only
+a few numbers per step are kept, so memory stays small at any length.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.ndimage import median_filter
 
 from gdm_features import FeatureFile
 
-AUDIO_BASELINE_S = 30.0
-VISUAL_BASELINE_S = 10.0
+BASELINE_S = 30.0  # the "usual" level around a step
+CHANGE_LAG_S = 1.0  # the picture change of a step: against the step this long before
+STATIC_LOOKAHEAD_S = 3.0  # a screen that does not move for this long after a step is static
+STATIC_SHARE = 0.5  # ... "does not move": under this share of the stream's median change
 SLICE_STEPS = 4096
-
-
-class _MovingAverage:
-    """Exponential moving average over time (axis 0), carried across slices.
-
-    `previous(x)` returns, for each row, the average of the rows *before* it.
-    """
-
-    def __init__(self, alpha: float) -> None:
-        self.alpha = alpha
-        self.last: np.ndarray | None = None
-
-    def previous(self, x: np.ndarray) -> np.ndarray:
-        if len(x) == 0:
-            return x
-        if self.last is None:
-            self.last = x[0].astype(np.float64)
-        zi = ((1 - self.alpha) * self.last)[None, ...]
-        averaged = lfilter([self.alpha], [1.0, -(1.0 - self.alpha)], x, axis=0, zi=zi)[0]
-        before = np.concatenate([self.last[None, ...], averaged[:-1]])
-        self.last = averaged[-1]
-        return before
 
 
 def _robust_z(values: np.ndarray) -> np.ndarray:
     median = np.median(values)
     mad = np.median(np.abs(values - median)) * 1.4826
-    return np.clip((values - median) / max(mad, 1e-6), 0, None)
+    spread = mad if mad > 1e-6 else max(float(np.std(values)), 1e-6)
+    return np.clip((values - median) / spread, 0, None)
 
 
-def cold_start_scores(features: FeatureFile) -> np.ndarray:
-    """Per-step excitement score (>= 0, unbounded: use budget mode for segments)."""
-    fps, n = features.fps, features.n_steps
-    loudness_avg = _MovingAverage(1.0 / (AUDIO_BASELINE_S * fps))
-    picture_avg = _MovingAverage(1.0 / (VISUAL_BASELINE_S * fps))
-    excitement, novelty = np.zeros(n), np.zeros(n)
+def _above_baseline(values: np.ndarray, fps: float) -> np.ndarray:
+    window = max(3, int(round(BASELINE_S * fps)) | 1)
+    return values - median_filter(values, size=window, mode="nearest")
+
+
+def _picture_changes(features: FeatureFile, lags: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Per step and lag: cosine distance to the step `lag` before (0 at the start); frame_ok."""
+    n = features.n_steps
+    change, ok = np.zeros((n, len(lags))), np.zeros(n, bool)
+    keep = max(lags)
+    carried = None  # the last `keep` unit rows of the previous slice
     for start in range(0, n, SLICE_STEPS):
         window = features.read(start, SLICE_STEPS)
         stop = start + len(window)
-        if window.audio.shape[1]:
-            loudness = window.audio[:, 0].astype(np.float64)
-            excitement[start:stop] = loudness - loudness_avg.previous(loudness)
-        visual = window.visual.astype(np.float64)
-        visual /= np.maximum(np.linalg.norm(visual, axis=1, keepdims=True), 1e-6)
-        mean = picture_avg.previous(visual)
-        mean /= np.maximum(np.linalg.norm(mean, axis=1, keepdims=True), 1e-6)
-        novelty[start:stop] = np.where(window.frame_ok, 1.0 - (visual * mean).sum(axis=1), 0.0)
-    parts = [_robust_z(novelty)] + ([_robust_z(excitement)] if features.audio_dim else [])
-    return np.mean(parts, axis=0).astype(np.float32)
+        unit = window.visual.astype(np.float64)
+        unit /= np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-6)
+        history = unit if carried is None else np.concatenate([carried, unit])
+        rows = np.arange(len(unit)) + (0 if carried is None else len(carried))
+        for k, lag in enumerate(lags):
+            change[start:stop, k] = 1.0 - (history[rows] * history[np.clip(rows - lag, 0, None)]).sum(axis=1)
+        ok[start:stop] = window.frame_ok
+        carried = history[-keep:]
+    return np.where(ok[:, None], np.clip(change, 0, 2), 0.0), ok
+
+
+def _loudness(features: FeatureFile) -> np.ndarray | None:
+    if not features.audio_dim:
+        return None
+    return np.concatenate([features.read(s, SLICE_STEPS).audio[:, 0].astype(np.float64)
+                           for s in range(0, features.n_steps, SLICE_STEPS)])
+
+
+def cold_start_scores(features: FeatureFile) -> np.ndarray:
+    """Per-step highlight score in 0..1 (see the module's docstring)."""
+    fps, n = features.fps, features.n_steps
+    if n == 0:
+        return np.zeros(0, np.float32)
+    changes, ok = _picture_changes(features, (max(1, int(round(CHANGE_LAG_S * fps))), 1))
+    event_change, step_change = changes[:, 0], changes[:, 1]
+    parts = [_robust_z(_above_baseline(event_change, fps))]
+    loudness = _loudness(features)
+    if loudness is not None:
+        parts.append(_robust_z(_above_baseline(loudness, fps)))
+    excitement = np.mean(parts, axis=0)
+    # Static: over the coming seconds the picture mostly stands still (the median step-to-step
+    # change, so the one cut into a title card does not count as movement).
+    ahead = max(1, int(round(STATIC_LOOKAHEAD_S * fps)))
+    padded = np.concatenate([step_change[1:], np.repeat(step_change[-1:], ahead)])
+    future = median_filter(padded, size=ahead, origin=-(ahead // 2), mode="nearest")[:n]
+    usual = float(np.median(step_change[ok])) if ok.any() else 0.0
+    moving = np.clip(future / (STATIC_SHARE * usual), 0, 1) if usual > 1e-9 else np.ones(n)
+    score = (1.0 - np.exp(-excitement * moving / 2.0)) * ok
+    return score.astype(np.float32)

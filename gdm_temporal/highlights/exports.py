@@ -84,7 +84,7 @@ def to_chapters(doc: SegmentsDoc) -> tuple[str, list[str]]:
     notes: list[str] = []
     marks: list[tuple[float, str]] = [(0.0, "Stream start")]
     for k, s in enumerate(sorted(doc.segments, key=lambda s: s.start), start=1):
-        marks.append((math.floor(s.start), f"Highlight {k}"))
+        marks.append((math.floor(s.start), f"Highlight {k}"))  # renumbered once merged
         marks.append((math.floor(s.end), "Gameplay"))
     end = doc.duration_s
     chapters: list[tuple[float, str]] = []
@@ -104,8 +104,16 @@ def to_chapters(doc: SegmentsDoc) -> tuple[str, list[str]]:
             continue
         chapters.append((time, title))
     if len(chapters) < 3:
-        notes.append(f"only {len(chapters)} chapters: YouTube needs at least 3, so it will not show them")
-    return "".join(f"{_chapter_time(t)} {title}\n" for t, title in chapters), notes
+        raise GdmError(f"only {len(chapters)} chapter{'s' if len(chapters) != 1 else ''} fit YouTube's rules "
+                       f"(at least 3, each at least {CHAPTER_MIN_S:g} s): the stream is too short or has too few "
+                       "segments for chapters; export csv or edl instead")
+    numbered, k = [], 0
+    for time, title in chapters:  # numbered after merging, so the numbers run 1, 2, 3 ...
+        if title.startswith("Highlight"):
+            k += 1
+            title = f"Highlight {k}"
+        numbered.append((time, title))
+    return "".join(f"{_chapter_time(t)} {title}\n" for t, title in numbered), notes
 
 
 def _smpte(seconds: float, rate: int) -> str:

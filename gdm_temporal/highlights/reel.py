@@ -8,7 +8,7 @@ to the same length as the video. Joins get short fades to black and to silence.
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator
@@ -17,12 +17,14 @@ import av
 import numpy as np
 
 from gdm_features.errors import GdmError
+from gdm_features.files import atomic_output
 from gdm_features.media import MediaInfo, open_container, probe, seek_before
 from gdm_features.progress import StepProgress
 from gdm_features.sampling import StepSampler
 from gdm_features.timebase import steps_before
 
 from ..timeline.segments import Segment
+from .exports import SegmentsDoc
 
 AUDIO_RATE = 48000
 
@@ -85,11 +87,36 @@ def _fade(length: int, fade: int) -> np.ndarray:
     return np.clip(np.minimum((k + 1) / max(fade, 1), (length - k) / max(fade, 1)), 0.0, 1.0)
 
 
+def fit_to_video(doc: SegmentsDoc, video: Path | str) -> list[Segment]:
+    """The document's segments, checked against the video they are to be cut from.
+
+    Segments scored on another video are refused (another name and another length, or segments
+    past its end); an end within a step of the video's end (the last step's cover) is clipped.
+    Segments are numbered from 1 in messages, as in every export.
+    """
+    info = probe(video)
+    end = info.duration_s
+    name = Path(video).name
+    scored_on = Path(doc.source).name
+    if end is not None and doc.duration_s is not None and scored_on != name and abs(doc.duration_s - end) > 0.5:
+        raise GdmError(f"these segments were scored on {scored_on} ({doc.duration_s:.1f} s), not on {name} "
+                       f"({end:.1f} s); give the video they were scored on")
+    slack = 1.0 / doc.fps if doc.fps > 0 else 0.2
+    fitted = []
+    for k, s in enumerate(doc.segments, start=1):
+        if end is not None and (s.start >= end or s.end > end + slack):
+            where = f" (scored on {scored_on})" if scored_on != name else ""
+            raise GdmError(f"segment {k} [{s.start:.3f}, {s.end:.3f}] s lies outside {name} (0 to {end:.3f} s)"
+                           f"{where}; give the video these segments were scored on")
+        fitted.append(replace(s, end=min(s.end, end)) if end is not None else s)
+    return fitted
+
+
 def render_reel(video: Path | str, segments: list[Segment], output: Path | str, order: str = "time",
                 fade_s: float = 0.15, progress: bool = True) -> Path:
     info = probe(video)
     end = info.duration_s
-    for k, s in enumerate(segments):
+    for k, s in enumerate(segments, start=1):
         if s.start < 0 or s.end <= s.start or (end is not None and s.end > end + 0.05):
             raise GdmError(f"segment {k} [{s.start:.3f}, {s.end:.3f}] s lies outside {Path(video).name} "
                            f"(0 to {end:.3f} s)")
@@ -98,13 +125,10 @@ def render_reel(video: Path | str, segments: list[Segment], output: Path | str, 
     ordered = sorted(segments, key=(lambda s: -s.peak) if order == "score" else (lambda s: s.start))
     rate = Fraction(info.frame_rate or 30).limit_denominator(1001)
     width, height = info.width - info.width % 2, info.height - info.height % 2
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial.mp4")
     total_frames = sum(steps_before(s.duration, float(rate)) for s in ordered)
-    bar = StepProgress(output.name, total_frames, float(rate), enabled=progress)
+    bar = StepProgress(Path(output).name, total_frames, float(rate), enabled=progress)
     try:
-        with av.open(str(partial), "w") as out:
+        with atomic_output(output) as partial, av.open(str(partial), "w") as out:
             v = out.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "20"})
             v.width, v.height, v.pix_fmt = width, height, "yuv420p"
             a = out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
@@ -132,13 +156,9 @@ def render_reel(video: Path | str, segments: list[Segment], output: Path | str, 
                 _mux_audio(out, a, pending, sample_index)
             out.mux(v.encode())
             out.mux(a.encode())
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     finally:
         bar.close()
-    os.replace(partial, output)
-    return output
+    return Path(output)
 
 
 def _mux_audio(out, stream, chunk: np.ndarray, sample_index: int) -> int:

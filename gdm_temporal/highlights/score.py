@@ -1,8 +1,9 @@
 """`gdm score`: a stream in, segments.json and a score picture out.
 
 The head's per-step scores come from sliding-window inference over the cached sequence
-(bounded memory at any stream length); without a head, the cold-start scorer ranks steps by
-audio excitement and visual novelty, and segments are chosen by budget.
+(bounded memory at any stream length); without a head, the cold-start scorer rates steps by
+audio and visual events, and segments are chosen by budget. Scores are on one 0..1 scale in
+both cases (the head's probability; the cold start's calibrated excitement).
 """
 
 from __future__ import annotations
@@ -17,19 +18,25 @@ from gdm_features import FeatureFile
 from gdm_features.errors import GdmError
 from gdm_features.files import write_atomically
 from gdm_features.media import probe
+from gdm_features.progress import StepProgress
 
 from ..head.checkpoint import check_features, extract_options_for, load_head
-from .coldstart import cold_start_scores
 from ..head.data import Normalizer, Stream, WindowReader, features_for
-from .exports import SegmentsDoc
 from ..head.inference import score_region
-from ..labels.manifest import Region
-from ..timeline.metrics import default_budget_s
 from ..head.model import HighlightHead
+from ..labels.formats import load_labels
+from ..labels.manifest import Region
+from ..timeline.budget import DEFAULT_BUDGET, Budget
+from ..timeline.segments import Segment, SegmentParams, budget_segments, threshold_segments
+from .coldstart import cold_start_scores
+from .exports import SegmentsDoc
 from .scoreplot import render_score_png
-from ..timeline.segments import SegmentParams, budget_segments, threshold_segments
 
 SCORING_CACHE_BYTES = 64 * 2**20  # scoring reads sequentially: a few blocks suffice
+# Cold-start segments a viewer can follow: a few seconds of lead-up before the event, a little
+# after it, never a blink, never one long stretch eating the budget.
+COLD_START_SEGMENTS = SegmentParams(threshold=0.5, hysteresis=0.1, merge_gap=2.0, pre=3.0, post=1.5,
+                                    min_len=4.0, max_len=20.0)
 
 
 @dataclass(frozen=True)
@@ -38,18 +45,34 @@ class Scorer:
 
     head_path: Path | None
     params: SegmentParams
-    budget_s: float | None  # None: threshold mode (head) or the pro-rata default (cold start)
+    budget: Budget | None  # None: threshold mode (head) or the default budget (cold start)
     head: HighlightHead | None = field(default=None, compare=False)
     config: dict | None = field(default=None, compare=False)
     norm: Normalizer | None = field(default=None, compare=False)
 
     def describe(self) -> dict:
         if self.head is None:
-            return {"scorer": "cold-start", "signals": ["audio excitement", "visual novelty"],
-                    "segments": asdict(self.params), "budget_s": self.budget_s}
+            return {"scorer": "cold-start", "signals": ["audio events", "visual events"],
+                    "segments": asdict(self.params)}
         return {"scorer": "head", "path": str(self.head_path), "threshold": self.params.threshold,
-                "segments": asdict(self.params), "budget_s": self.budget_s,
+                "segments": asdict(self.params),
                 "validation_ap": self.config.get("validation", {}).get("frame", {}).get("ap")}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What one stream's scoring found and where it went: what `gdm score` reports."""
+
+    json_path: Path
+    png_path: Path
+    source: str
+    segments: list[Segment]
+    duration_s: float
+    chosen_by: str  # "threshold 0.62" or "budget 10 min per 4 h of stream"
+
+    @property
+    def total_s(self) -> float:
+        return sum(s.duration for s in self.segments)
 
 
 def _video_for(features: FeatureFile, given: Path) -> tuple[str, float | None]:
@@ -61,43 +84,74 @@ def _video_for(features: FeatureFile, given: Path) -> tuple[str, float | None]:
         return str(source), None
 
 
-def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool) -> tuple[Path, Path]:
-    """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`."""
+def labels_beside(source: str) -> list | None:
+    """The stream's own labels (`<stem>.labels.json` beside the video), drawn on the picture."""
+    path = Path(source).with_name(Path(source).stem + ".labels.json")
+    try:
+        return load_labels(path) if path.is_file() else None
+    except GdmError:
+        return None
+
+
+def stream_scores(path: Path, scorer: Scorer, extract_options: dict, progress: bool
+                  ) -> tuple[np.ndarray, float, float, str, float | None]:
+    """Per-step scores of one video or feature file: (scores, fps, duration, source, video fps)."""
     head, config, norm = scorer.head, scorer.config, scorer.norm
     options = extract_options | (extract_options_for(config) if head is not None else {})
-    features = features_for(path, options, progress)
-    with features:
+    with features_for(path, options, progress) as features:
         fps, n = features.fps, features.n_steps
         if head is not None:
             check_features(config, features, path.name)
             stream = Stream(path.name, features, [], np.zeros(n, np.float32))
             reader = WindowReader([stream], norm, capacity_bytes=SCORING_CACHE_BYTES)
-            scores = score_region(head, reader, Region(0, 0, n, "all"))
+            bar = StepProgress(f"scoring {path.name}", n, fps, enabled=progress)
+            try:
+                scores = score_region(head, reader, Region(0, 0, n, "all"), progress=bar.advance)
+            finally:
+                bar.close()
         else:
             scores = cold_start_scores(features)
         duration = float(features.attrs.get("duration_s", n / fps))
-        budget = scorer.budget_s
-        if head is None and budget is None:
-            budget = default_budget_s(duration)
-        segments = (budget_segments(scores, fps, budget, scorer.params) if budget is not None
-                    else threshold_segments(scores, fps, scorer.params))
         source, video_fps = _video_for(features, path)
-    doc = SegmentsDoc(source, fps, scorer.describe() | {"budget_s": budget}, segments, duration, video_fps)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    return scores, fps, duration, source, video_fps
+
+
+def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Scorer
+                    ) -> tuple[list[Segment], float | None, str]:
+    """Segments by threshold (a head, no budget) or by budget; (segments, budget_s, how)."""
+    budget = scorer.budget if scorer.budget is not None or scorer.head is not None else DEFAULT_BUDGET
+    if budget is None:
+        segments = threshold_segments(scores, fps, scorer.params, duration_s=duration)
+        return segments, None, f"threshold {scorer.params.threshold:.2f}"
+    budget_s = budget.for_stream(duration)
+    return (budget_segments(scores, fps, budget_s, scorer.params, duration_s=duration), budget_s,
+            f"budget {budget.describe()}")
+
+
+def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool) -> ScoreResult:
+    """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`."""
+    scores, fps, duration, source, video_fps = stream_scores(path, scorer, extract_options, progress)
+    segments, budget_s, chosen_by = choose_segments(scores, fps, duration, scorer)
+    doc = SegmentsDoc(source, fps, scorer.describe() | {"budget_s": budget_s, "chosen_by": chosen_by},
+                      segments, duration, video_fps)
     stem = Path(source).stem
-    json_path = write_atomically(out_dir / f"{stem}.segments.json", json.dumps(doc.to_json(), indent=2))
-    png_path = render_score_png(out_dir / f"{stem}.scores.png", scores, fps, segments,
-                                f"{Path(source).name} ({doc.model['scorer']})",
-                                None if budget is not None else scorer.params.threshold)
-    return json_path, png_path
+    json_path = write_atomically(Path(out_dir) / f"{stem}.segments.json", json.dumps(doc.to_json(), indent=2))
+    png_path = render_score_png(Path(out_dir) / f"{stem}.scores.png", scores, fps, segments,
+                                title=f"{Path(source).name}: {doc.model['scorer']} scores",
+                                threshold=scorer.params.threshold if budget_s is None else None,
+                                chosen_by=chosen_by, labels=labels_beside(source), duration_s=duration)
+    return ScoreResult(json_path, png_path, source, segments, duration, chosen_by)
 
 
-def make_scorer(head_path: Path | None, overrides: dict, budget_s: float | None) -> Scorer:
-    """Segment settings: the head's (threshold chosen on validation), then the user's flags."""
+def make_scorer(head_path: Path | None, overrides: dict, budget: Budget | None) -> Scorer:
+    """Segment settings: the head's (threshold chosen on validation) or the cold start's, then
+    the user's flags."""
     head = config = norm = None
-    params = SegmentParams()
+    params = COLD_START_SEGMENTS
     if head_path is not None:
         head, config, norm = load_head(head_path)
         params = SegmentParams(**config["segments"])
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
-    return Scorer(head_path, params, budget_s, head, config, norm)
+    if params.max_len is not None and params.max_len < params.min_len:
+        raise GdmError(f"--max-len {params.max_len:g} s is shorter than --min-len {params.min_len:g} s")
+    return Scorer(head_path, params, budget, head, config, norm)

@@ -71,13 +71,32 @@ def import_scalabel(data: object, source: str, export_fps: float = 5.0) -> list[
     return intervals
 
 
-def import_highlights_json(data: dict, source: str) -> list[Interval]:
+def _item_lines(text: str, key: str) -> list[int]:
+    """Line numbers at which the items of the top-level array `key` start (for messages)."""
+    decoder, lines = json.JSONDecoder(), []
+    at = text.find(f'"{key}"')
+    at = text.find("[", at) + 1 if at >= 0 else 0
+    try:
+        while at > 0:
+            while at < len(text) and text[at] in " \t\r\n,":
+                at += 1
+            if at >= len(text) or text[at] == "]":
+                break
+            lines.append(text.count("\n", 0, at) + 1)
+            _, at = decoder.raw_decode(text, at)
+    except (json.JSONDecodeError, RecursionError):
+        pass
+    return lines
+
+
+def import_highlights_json(data: dict, source: str, text: str = "") -> list[Interval]:
     items = data.get("highlights")
     if not isinstance(items, list):
         raise GdmError(f"{source}: expected {{\"highlights\": [{{\"start\": s, \"end\": s}}, ...]}}")
+    lines = _item_lines(text, "highlights")
     out = []
     for k, item in enumerate(items):
-        where = f"{source}: highlight {k}"
+        where = f"{source} line {lines[k]}: highlight {k + 1}" if k < len(lines) else f"{source}: highlight {k + 1}"
         if not isinstance(item, dict) or "start" not in item or "end" not in item:
             raise GdmError(f"{where}: needs 'start' and 'end'")
         out.append(_checked(_time(item["start"], where), _time(item["end"], where), where))
@@ -120,7 +139,7 @@ def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
         except json.JSONDecodeError as exc:
             raise GdmError(f"{path} line {exc.lineno}: invalid JSON ({exc.msg})") from None
         if isinstance(data, dict) and "highlights" in data:
-            return import_highlights_json(data, str(path))
+            return import_highlights_json(data, str(path), text)
         return import_scalabel(data, str(path), export_fps)
     return import_csv(text, str(path))
 

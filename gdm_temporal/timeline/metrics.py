@@ -15,7 +15,6 @@ from sklearn.metrics import average_precision_score
 from .intervals import Interval
 from .segments import Segment
 
-BUDGET_S_PER_4H = 600.0
 
 
 def _ratio(num: float, den: float) -> float:
@@ -77,11 +76,6 @@ def event_counts(intervals: list[Interval], segments: list[Segment]) -> dict:
     found = sum(1 for iv in intervals if any(overlap(iv.start, iv.end, s.start, s.end) for s in segments))
     correct = sum(1 for s in segments if any(overlap(iv.start, iv.end, s.start, s.end) for iv in intervals))
     return {"labelled": len(intervals), "found": found, "predicted": len(segments), "correct": correct}
-
-
-def default_budget_s(duration_s: float) -> float:
-    """10 minutes per 4 hours of stream, pro rata."""
-    return BUDGET_S_PER_4H * duration_s / (4 * 3600)
 
 
 def budget_counts(intervals: list[Interval], budget_segs: list[Segment], budget_s: float) -> dict:

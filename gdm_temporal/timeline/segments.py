@@ -9,6 +9,7 @@ Step `i` covers `[i / fps, (i + 1) / fps)`. Two ways to choose segments:
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,8 @@ class Segment:
         return self.end - self.start
 
     def to_json(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "score": round(self.score, 4),
+        # The end rounds down, so a segment that ends at the video's end never ends past it.
+        return {"start": round(self.start, 3), "end": math.floor(self.end * 1000 + 1e-6) / 1000, "score": round(self.score, 4),
                 "peak": round(self.peak, 4), "peak_time": round(self.peak_time, 3)}
 
 
@@ -52,9 +54,13 @@ def _describe(scores: np.ndarray, fps: float, start: float, end: float) -> Segme
     return Segment(start, end, float(inside.mean()), float(inside[k]), (lo + k) / fps)
 
 
-def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p: SegmentParams) -> list[Segment]:
-    """Merge close spans, pad, merge overlaps, drop short, trim long: shared by both modes."""
-    duration = len(scores) / fps
+def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p: SegmentParams,
+            duration_s: float | None = None) -> list[Segment]:
+    """Merge close spans, pad, merge overlaps, drop short, trim long: shared by both modes.
+
+    Nothing ends past `duration_s` (the video's own end, which can fall inside the last step).
+    """
+    duration = len(scores) / fps if duration_s is None else min(len(scores) / fps, duration_s)
     joined: list[list[float]] = []
     for start, end in sorted(spans):
         if joined and start - joined[-1][1] < p.merge_gap:
@@ -64,6 +70,8 @@ def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p:
     padded: list[list[float]] = []
     for start, end in joined:
         start, end = max(0.0, start - p.pre), min(duration, end + p.post)
+        if end <= start:
+            continue
         if padded and start <= padded[-1][1]:
             padded[-1][1] = max(padded[-1][1], end)
         else:
@@ -81,15 +89,16 @@ def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p:
     return out
 
 
-def threshold_segments(scores: np.ndarray, fps: float, p: SegmentParams = SegmentParams()) -> list[Segment]:
+def threshold_segments(scores: np.ndarray, fps: float, p: SegmentParams = SegmentParams(),
+                       duration_s: float | None = None) -> list[Segment]:
     scores = np.asarray(scores, dtype=np.float64)
     low = p.threshold - p.hysteresis
     spans = [(a / fps, b / fps) for a, b in runs(scores >= low) if scores[a:b].max() >= p.threshold]
-    return _finish(scores, fps, spans, p)
+    return _finish(scores, fps, spans, p, duration_s)
 
 
-def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentParams = SegmentParams()
-                    ) -> list[Segment]:
+def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentParams = SegmentParams(),
+                    duration_s: float | None = None) -> list[Segment]:
     """The highest-peaked segments whose durations add up to at most `budget_s`.
 
     Candidates grow from each unclaimed peak while scores stay above halfway between the
@@ -133,9 +142,9 @@ def budget_segments(scores: np.ndarray, fps: float, budget_s: float, p: SegmentP
             right = max(right, chosen[hi][1])
             hi += 1
         neighbours = chosen[lo:hi]
-        before = sum(seg.duration for seg in _finish(scores, fps, neighbours, p)) if neighbours else 0.0
-        after = sum(seg.duration for seg in _finish(scores, fps, neighbours + [span], p))
+        before = sum(seg.duration for seg in _finish(scores, fps, neighbours, p, duration_s)) if neighbours else 0.0
+        after = sum(seg.duration for seg in _finish(scores, fps, neighbours + [span], p, duration_s))
         if used - before + after <= budget_s + 1e-9:
             chosen.insert(at, span)
             used += after - before
-    return _finish(scores, fps, chosen, p)
+    return _finish(scores, fps, chosen, p, duration_s)

@@ -10,23 +10,26 @@ import click
 
 from gdm_features.errors import GdmError
 
-from .common import parse_size, user_errors
+from .common import Number, device_option, parse_size, quiet_option, user_errors
 
 
 @click.command()
 @click.argument("videos", nargs=-1, required=True)
-@click.option("--backbone", default="resnet18", show_default=True,
-              help="resnet18 (torchvision ImageNet weights) or efficientnet_lite0 (works offline).")
-@click.option("--weights", default=None, help="Weights id; 'none' for random weights (tests only).")
-@click.option("--fps", default=5.0, show_default=True, type=float, help="Steps per second of video.")
+@click.option("--backbone", default="resnet18", show_default=True, type=click.Choice(["resnet18", "efficientnet_lite0"]),
+              help="resnet18 (torchvision ImageNet weights) or efficientnet_lite0 (weights ship with gdm, offline).")
+@click.option("--weights", default=None, help="Weights id; 'none' for seeded random weights (tests only).")
+@click.option("--fps", default=5.0, show_default=True, type=Number(0.1, 120, unit="steps/s"),
+              help="Steps per second of video: how often a frame is embedded.")
 @click.option("--input-size", default="224", show_default=True,
-              help="Size the whole frame is resized to: N or HxW.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
-@click.option("--precision", default="auto", show_default=True, help="auto, fp32, bf16 or fp16.")
-@click.option("--batch-size", default=None, type=int, help="Frames per backbone batch.")
+              help="Pixels the whole frame is resized to: N or HxW (32 to 1024 each).")
+@device_option
+@click.option("--precision", default="auto", show_default=True, type=click.Choice(["auto", "fp32", "bf16", "fp16"]),
+              help="Arithmetic of the backbone: auto is bf16/fp16 on a GPU, fp32 or bf16 on a CPU.")
+@click.option("--batch-size", default=None, type=Number(1, 4096, integer=True),
+              help="Frames per backbone batch.  [default: 128 on a GPU, 32 on a CPU]")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="Feature cache directory (default: $GDM_CACHE_DIR or cache/).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+              help="Feature cache folder.  [default: $GDM_CACHE_DIR, else cache/ beside gdm]")
+@quiet_option
 @user_errors
 def extract(videos, backbone, weights, fps, input_size, device, precision, batch_size, cache_dir, quiet):
     """Decode VIDEO(s), embed every step, and cache the features (once per video and settings).
@@ -53,6 +56,18 @@ def extract(videos, backbone, weights, fps, input_size, device, precision, batch
         raise GdmError(f"{failures} of {len(videos)} videos failed (see above)")
 
 
+def _json_value(value):
+    """Attrs that hold JSON text (audio settings, preprocessing, notes) become JSON objects."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 @click.command()
 @click.argument("features")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
@@ -67,7 +82,8 @@ def inspect(features, as_json):
         n_steps, visual_dim, audio_dim = f.n_steps, f.visual_dim, f.audio_dim
     if as_json:
         click.echo(json.dumps({"path": str(Path(features)), "n_steps": n_steps, "visual_dim": visual_dim,
-                               "audio_dim": audio_dim, "attrs": attrs}, indent=2, default=str))
+                               "audio_dim": audio_dim, "attrs": {k: _json_value(v) for k, v in attrs.items()}},
+                              indent=2))
         return
     fps = float(attrs["fps"])
     duration = float(attrs.get("duration_s", -1))
@@ -122,9 +138,10 @@ class _DownloadBar:
 @click.command()
 @click.argument("urls", nargs=-1, required=True)
 @click.option("-o", "--output-dir", default="streams", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path))
-@click.option("--max-height", default=480, show_default=True, type=int, help="Highest video height to fetch.")
-@click.option("--quiet", is_flag=True)
+              type=click.Path(file_okay=False, path_type=Path), help="Folder the videos are saved in.")
+@click.option("--max-height", default=480, show_default=True, type=Number(144, 4320, integer=True, unit="px"),
+              help="Highest video height to fetch, in pixels (stage one resizes to 224 anyway).")
+@quiet_option
 @user_errors
 def fetch(urls, output_dir, max_height, quiet):
     """Download streams with yt-dlp (any URL it supports), or link local files, into DIR.

@@ -10,24 +10,31 @@ import click
 
 from gdm_features.errors import GdmError
 
-from .common import extract_options, feature_options, user_errors
+from .common import BUDGET, Number, device_option, extract_options, feature_options, quiet_option, user_errors
 
 
 @click.command()
 @click.argument("manifest")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path), help="HEAD.pt")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--epochs", default=50, show_default=True, type=int)
-@click.option("--window", default=128, show_default=True, type=int, help="Steps per training window.")
-@click.option("--batch-size", default=32, show_default=True, type=int)
-@click.option("--lr", default=2e-3, show_default=True, type=float)
-@click.option("--patience", default=10, show_default=True, type=int)
-@click.option("--hidden", default=64, show_default=True, type=int)
-@click.option("--layers", default=1, show_default=True, type=int)
-@click.option("--dropout", default=0.2, show_default=True, type=float)
-@click.option("--unidirectional", is_flag=True, help="Causal LSTM, for streaming use.")
-@click.option("--device", default="auto", show_default=True, help="auto (CUDA when present), cpu or cuda.")
-@click.option("--quiet", is_flag=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The head checkpoint to write (HEAD.pt); rewritten whenever validation improves.")
+@click.option("--seed", default=0, show_default=True, type=Number(0, 2**31 - 1, integer=True),
+              help="Random seed: the same seed gives the same head, bit for bit.")
+@click.option("--epochs", default=50, show_default=True, type=Number(1, 10000, integer=True),
+              help="Most passes over the training windows.")
+@click.option("--window", default=128, show_default=True, type=Number(8, 100000, integer=True, unit="steps"),
+              help="Steps per training window.")
+@click.option("--batch-size", default=32, show_default=True, type=Number(1, 4096, integer=True),
+              help="Windows per optimisation step.")
+@click.option("--lr", default=2e-3, show_default=True, type=Number(0, 1, low_open=True), help="AdamW learning rate.")
+@click.option("--patience", default=10, show_default=True, type=Number(1, 10000, integer=True, unit="epochs"),
+              help="Stop after this many epochs without a better validation AP.")
+@click.option("--hidden", default=64, show_default=True, type=Number(1, 4096, integer=True),
+              help="LSTM units per direction.")
+@click.option("--layers", default=1, show_default=True, type=Number(1, 8, integer=True), help="LSTM layers.")
+@click.option("--dropout", default=0.2, show_default=True, type=Number(0, 0.95), help="Dropout on the head's input.")
+@click.option("--unidirectional", is_flag=True, help="Causal LSTM (looks only back), for streaming use.")
+@device_option
+@quiet_option
 @feature_options
 @user_errors
 def train(manifest, output, seed, epochs, window, batch_size, lr, patience, hidden, layers, dropout,
@@ -65,18 +72,22 @@ def _clean(value):
 @click.command()
 @click.argument("head")
 @click.argument("manifest")
-@click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test", "all"]))
-@click.option("--budget", "budget_per_4h", default=10.0, show_default=True, type=float,
-              help="Budget metric: minutes of reel per 4 hours of stream, pro rata.")
+@click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test", "all"]),
+              help="Which part of the manifest to evaluate on.")
+@click.option("--budget", default=None, type=BUDGET,
+              help="Reel length for the budget metric: a duration per stream (90s, 10m, 1h) or a share (5%).  "
+                   "[default: 10 min per 4 h of stream]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
-@click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--quiet", is_flag=True)
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="Feature cache folder.  [default: $GDM_CACHE_DIR, else cache/ beside gdm]")
+@quiet_option
 @user_errors
-def evaluate(head, manifest, split, budget_per_4h, as_json, cache_dir, quiet):
+def evaluate(head, manifest, split, budget, as_json, cache_dir, quiet):
     """Frame, 30-second block, event and budget metrics of HEAD on a manifest's split."""
     from gdm_temporal.head.checkpoint import check_features, extract_options_for, load_head
     from gdm_temporal.head.data import WindowReader, open_streams
     from gdm_temporal.head.evaluate import metrics_for, score_regions
+    from gdm_temporal.timeline.budget import DEFAULT_BUDGET
     from gdm_temporal.timeline.metrics import metrics_table
     from gdm_temporal.labels.manifest import assign_regions, read_manifest
     from gdm_temporal.timeline.segments import SegmentParams
@@ -90,7 +101,7 @@ def evaluate(head, manifest, split, budget_per_4h, as_json, cache_dir, quiet):
     if not regions:
         raise GdmError(f"{manifest}: no streams or blocks in split {split!r}")
     scores = score_regions(model, WindowReader(streams, norm), regions)
-    metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget_per_4h)
+    metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget or DEFAULT_BUDGET)
     result = _clean({"head": str(head), "split": split, "threshold": config["threshold"],
                      "regions": len(regions), **metrics})
     if as_json:

@@ -10,7 +10,7 @@ import click
 
 from gdm_features.errors import GdmError
 
-from .common import extract_options, feature_options, user_errors
+from .common import Number, device_option, extract_options, feature_options, quiet_option, user_errors
 
 
 @click.group()
@@ -20,8 +20,9 @@ def labels() -> None:
 
 @labels.command("import")
 @click.argument("src")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--export-fps", default=5.0, show_default=True, type=float,
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="gdm labels JSON to write.")
+@click.option("--export-fps", default=5.0, show_default=True, type=Number(0.01, 1000, low_open=True, unit="frames/s"),
               help="Frame rate of a Scalabel export (frame k is at k / export-fps).")
 @user_errors
 def labels_import(src, output, export_fps):
@@ -36,7 +37,7 @@ def labels_import(src, output, export_fps):
 
 @labels.command("show")
 @click.argument("labels_file")
-@click.option("--features", default=None, help="The stream's feature file, for its duration.")
+@click.option("--features", default=None, help="The stream's feature file (.h5), for its duration and share.")
 @user_errors
 def labels_show(labels_file, features):
     """Count, durations, share of the stream, overlaps, intervals outside the stream."""
@@ -70,8 +71,8 @@ def labels_show(labels_file, features):
               help="Labels JSON (stream seconds) of the confident matches.")
 @click.option("--report", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="JSON report: every piece of the compilation, its match, similarity, confidence.")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--quiet", is_flag=True)
+@device_option
+@quiet_option
 @feature_options
 @user_errors
 def labels_align(stream, compilation, output, report, device, quiet, backbone, weights, fps, input_size, cache_dir):

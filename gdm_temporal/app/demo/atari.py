@@ -16,6 +16,8 @@ import av
 import numpy as np
 
 from gdm_features.errors import GdmError
+from gdm_features.files import atomic_output
+from gdm_features.progress import StepProgress
 
 from gdm_temporal.timeline.intervals import Interval
 
@@ -75,7 +77,7 @@ class _Policy:
         return RIGHT if offset > 3 else LEFT if offset < -3 else NOOP
 
 
-def record_breakout(path: Path | str, seconds: float, seed: int) -> Recording:
+def record_breakout(path: Path | str, seconds: float, seed: int, progress: bool = True) -> Recording:
     """Play for `seconds` (restarting after game over) and write the MP4 to `path`."""
     path = Path(path)
     env = _make_env()
@@ -85,8 +87,8 @@ def record_breakout(path: Path | str, seconds: float, seed: int) -> Recording:
     lives, games, lost_at = info["lives"], 1, []
     n_frames = int(round(seconds * GAME_HZ))
     resampler = av.AudioResampler(format="fltp", layout="mono", rate=AUDIO_RATE)
-    partial = path.with_name(path.name + ".partial.mp4")
-    with av.open(str(partial), "w") as out:
+    bar = StepProgress(f"recording {path.name}", n_frames, GAME_HZ, enabled=progress)
+    with atomic_output(path) as partial, av.open(str(partial), "w") as out:
         video = out.add_stream("libx264", rate=VIDEO_FPS, options={"preset": "veryfast", "crf": "20"})
         video.width, video.height, video.pix_fmt = 160, 210, "yuv420p"
         audio = out.add_stream("aac", rate=AUDIO_RATE, layout="mono")
@@ -111,11 +113,13 @@ def record_breakout(path: Path | str, seconds: float, seed: int) -> Recording:
             if terminated or truncated:
                 obs, info = env.reset(seed=int(rng.integers(1 << 30)))
                 lives, games, ball_in_play = info["lives"], games + 1, False
+            if k % 6 == 5:
+                bar.advance(6)
         for resampled in resampler.resample(None):
             out.mux(audio.encode(resampled))
         out.mux(video.encode())
         out.mux(audio.encode())
+    bar.close()
     env.close()
-    partial.replace(path)
     highlights = [Interval(max(0.0, t - HIGHLIGHT_BEFORE_S), min(seconds, t + HIGHLIGHT_AFTER_S)) for t in lost_at]
     return Recording(path, highlights, seconds, len(lost_at), games)

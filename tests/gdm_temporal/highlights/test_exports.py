@@ -7,6 +7,8 @@ import json
 import av
 import pytest
 
+from gdm_features import GdmError
+
 from conftest import assert_one_line_error
 from gdm_temporal.highlights.exports import SegmentsDoc, to_chapters, to_csv, to_edl, to_ffconcat, to_otio, to_v1
 from gdm_temporal.timeline.segments import Segment
@@ -43,9 +45,23 @@ def test_chapters_follow_youtube_rules_and_say_what_they_changed():
     assert any("merged" in n for n in notes) and any("before the end" in n for n in notes)
 
 
-def test_too_few_chapters_is_said():
-    _, notes = to_chapters(doc_of([], duration=600))
-    assert any("at least 3" in n for n in notes)
+def test_chapter_numbers_run_on_after_merging():
+    text, _ = to_chapters(doc_of([seg(30, 34), seg(36, 50), seg(100, 110)]))
+    titles = [line.split(" ", 1)[1] for line in text.strip().splitlines()]
+    assert [t for t in titles if t.startswith("Highlight")] == ["Highlight 1", "Highlight 2"], titles
+
+
+@pytest.mark.parametrize("segments", [[], [seg(3, 6)]])
+def test_too_few_chapters_is_an_error_that_says_why(segments):
+    with pytest.raises(GdmError, match="at least 3"):
+        to_chapters(doc_of(segments, duration=30))
+
+
+def test_export_cli_refuses_too_few_chapters_in_one_line(tmp_path, gdm):
+    path = tmp_path / "one.segments.json"
+    path.write_text(json.dumps(doc_of([seg(3, 6)], duration=30).to_json()))
+    assert_one_line_error(gdm("export", path, "--format", "chapters", "-o", tmp_path / "ch.txt"), "at least 3")
+    assert not (tmp_path / "ch.txt").exists()
 
 
 def test_edl_reads_back_with_opentimelineio():

@@ -69,7 +69,10 @@ def test_highlights_json(tmp_path):
     path.write_text(json.dumps({"highlights": [{"start": 3, "end": 4.5}, {"start": "00:10", "end": "00:12"}]}))
     assert load_labels(path) == [Interval(3.0, 4.5), Interval(10.0, 12.0)]
     path.write_text('{"highlights": [{"start": 3}]}')
-    with pytest.raises(GdmError, match="highlight 0: needs 'start' and 'end'"):
+    with pytest.raises(GdmError, match="line 1: highlight 1: needs 'start' and 'end'"):
+        load_labels(path)
+    path.write_text('{"highlights": [\n  {"start": 1, "end": 2},\n  {"start": 5, "end": 3}\n]}')
+    with pytest.raises(GdmError, match="line 3: highlight 2: end 3.0 is not after start 5.0"):
         load_labels(path)
     path.write_text('{"highlights": [\n{"start": 3, "end": }]}')
     with pytest.raises(GdmError, match="line 2: invalid JSON"):

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from gdm_temporal.labels import Interval
-from gdm_temporal.timeline.metrics import (best_f1_threshold, block_counts, budget_counts, default_budget_s,
-                                  event_counts, frame_metrics, pooled)
+from gdm_temporal.timeline.metrics import (best_f1_threshold, block_counts, budget_counts,
+                                               event_counts, frame_metrics, pooled)
+from gdm_temporal.timeline.budget import DEFAULT_BUDGET
 from gdm_temporal.timeline.segments import Segment
 
 
@@ -63,8 +64,8 @@ def test_touching_is_not_overlapping():
 
 
 def test_budget_default_is_ten_minutes_per_four_hours():
-    assert default_budget_s(4 * 3600) == 600
-    assert default_budget_s(3600) == 150
+    assert DEFAULT_BUDGET.for_stream(4 * 3600) == 600
+    assert DEFAULT_BUDGET.for_stream(3600) == 150
 
 
 def test_budget_counts_hits():
