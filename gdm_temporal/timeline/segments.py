@@ -2,7 +2,8 @@
 
 Step `i` covers `[i / fps, (i + 1) / fps)`. Two ways to choose segments:
 - `threshold_segments`: hysteresis thresholding (a run starts above `threshold` and lasts while
-  scores stay above `threshold - hysteresis`), then merge, pad, drop short, trim long;
+  scores stay above `threshold - hysteresis`, and above the stream's median), then merge, pad,
+  drop short, trim long;
 - `budget_segments`: the best segments up to a total length, whatever the scale of the scores.
 """
 
@@ -92,7 +93,10 @@ def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p:
 def threshold_segments(scores: np.ndarray, fps: float, p: SegmentParams = SegmentParams(),
                        duration_s: float | None = None) -> list[Segment]:
     scores = np.asarray(scores, dtype=np.float64)
-    low = p.threshold - p.hysteresis
+    # A run may sag by the hysteresis, but never into the stream's typical level: a weak head
+    # whose scores hover just under its threshold would otherwise turn into one endless run.
+    typical = float(np.median(scores)) if scores.size else 0.0
+    low = max(p.threshold - p.hysteresis, min(p.threshold, typical + 1e-6))
     spans = [(a / fps, b / fps) for a, b in runs(scores >= low) if scores[a:b].max() >= p.threshold]
     return _finish(scores, fps, spans, p, duration_s)
 

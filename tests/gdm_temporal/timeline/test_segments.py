@@ -20,9 +20,15 @@ def test_plain_threshold():
 
 
 def test_hysteresis_extends_runs_but_needs_a_high_step():
-    scores = [0, .45, .9, .45, .45, 0, .45, .45, 0]
+    scores = [0, .45, .9, .45, .45, 0, .45, .45, 0, 0, 0, 0, 0, 0, 0]
     # low = 0.4: the first run grows to [1, 5); the second never reaches 0.5
     assert spans(threshold_segments(scores, 1, P(threshold=.5, hysteresis=.1))) == [(1, 5)]
+
+
+def test_hysteresis_never_sags_into_the_streams_typical_level():
+    # A weak head hovering at 0.45 under its 0.5 threshold: only the peaks, not the whole stream.
+    scores = [.45] * 10 + [.6, .62] + [.45] * 10 + [.55] + [.44] * 10
+    assert spans(threshold_segments(scores, 1, P(threshold=.5, hysteresis=.1, merge_gap=0))) == [(10, 12), (22, 23)]
 
 
 def test_merge_gap_joins_close_segments_only():
