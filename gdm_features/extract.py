@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -220,7 +220,7 @@ def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | Non
             fps: float = 5.0, input_size: tuple[int, int] = (224, 224),
             audio: AudioSettings | None = None, device: str = "auto", precision: str = "auto",
             cache_dir: Path | str | None = None, batch_size: int | None = None,
-            progress: bool = True) -> Path:
+            progress: bool = True, on_progress: Callable[[int, int | None, float], None] | None = None) -> Path:
     """Features of `video` in the cache, extracting (or resuming) only what is missing.
 
     Returns the path of the complete cache file. Raises GdmError for bad input.
@@ -240,13 +240,14 @@ def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | Non
     try:
         if _is_complete(out):
             return out
-        _run(target, device, precision, batch_size, progress)
+        _run(target, device, precision, batch_size, progress, on_progress)
     finally:
         lock.release()
     return out
 
 
-def _run(target: _Target, device_name: str, precision: str, batch_size: int | None, progress: bool) -> None:
+def _run(target: _Target, device_name: str, precision: str, batch_size: int | None, progress: bool,
+         on_progress: Callable[[int, int | None, float], None] | None = None) -> None:
     info, settings, identity, out = target.info, target.settings, target.identity, target.path
     spec = get_backbone(settings.backbone)
     device = resolve_device(device_name)
@@ -265,7 +266,7 @@ def _run(target: _Target, device_name: str, precision: str, batch_size: int | No
     with writer:
         first = writer.n_steps
         total = steps_before(info.duration_s, fps) if info.duration_s else None
-        bar = StepProgress(info.path.name, total, fps, initial=first, enabled=progress)
+        bar = StepProgress(info.path.name, total, fps, initial=first, enabled=progress, callback=on_progress)
         report = DecodeReport()
         stop = threading.Event()
         samples = iter_video_steps(info, fps, size_hw, first_step=first, report=report)

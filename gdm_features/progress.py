@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Callable
 
 from tqdm import tqdm
 
@@ -12,8 +13,11 @@ class StepProgress:
     """A progress bar over steps of video; `realtime` = seconds of video per wall second."""
 
     def __init__(self, label: str, total_steps: int | None, fps: float, initial: int = 0,
-                 enabled: bool = True) -> None:
+                 enabled: bool = True, callback: Callable[[int, int | None, float], None] | None = None) -> None:
+        """`callback(done, total, x_realtime)` after every advance: progress for a caller that
+        is not a terminal (the studio's page)."""
         self.fps = fps
+        self._callback = callback
         self._started = time.perf_counter()
         self._initial = initial
         self._bar = tqdm(total=total_steps, initial=initial, desc=label, unit="step", file=sys.stderr,
@@ -22,6 +26,8 @@ class StepProgress:
     def advance(self, n: int) -> None:
         self._bar.update(n)
         self._bar.set_postfix_str(f"{self.realtime():.1f}x realtime", refresh=False)
+        if self._callback is not None:
+            self._callback(self._bar.n, self._bar.total, self.realtime())
 
     def realtime(self) -> float:
         elapsed = time.perf_counter() - self._started

@@ -19,7 +19,7 @@ from gdm_features import FeatureFile, extract
 from gdm_features.extract import cached_features
 from gdm_features.errors import GdmError
 
-from ..labels.formats import load_labels
+from ..labels.formats import load_labels, load_rejected
 from ..timeline.intervals import Interval, merged, step_targets
 from ..labels.manifest import ManifestRow, Region
 
@@ -49,6 +49,7 @@ class Stream:
     features: FeatureFile
     intervals: list[Interval]
     targets: np.ndarray = field(repr=False)  # float32 [n_steps]
+    hard_negatives: np.ndarray | None = field(default=None, repr=False)  # bool [n_steps]: rejected spans
 
     @property
     def n_steps(self) -> int:
@@ -86,8 +87,10 @@ def open_streams(rows: list[ManifestRow], extract_options: dict | None = None,
         except GdmError as exc:
             raise GdmError(f"{row.where}: {exc}") from None
         intervals = merged(load_labels(row.labels)) if row.labels else []
+        rejected = load_rejected(row.labels) if row.labels else []
         streams.append(Stream(row.video.name, features, intervals,
-                              step_targets(intervals, features.n_steps, features.fps)))
+                              step_targets(intervals, features.n_steps, features.fps),
+                              step_targets(rejected, features.n_steps, features.fps) > 0.5 if rejected else None))
     reference = feature_identity(streams[0].features.attrs)
     for stream in streams[1:]:
         if feature_identity(stream.features.attrs) != reference:

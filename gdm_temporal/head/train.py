@@ -39,6 +39,7 @@ class TrainSettings:
     patience: int = 10  # epochs without a better validation AP before stopping
     seed: int = 0
     positive_share: float = 0.5  # share of windows placed on a labelled highlight
+    hard_negative_share: float = 0.25  # share of the rest placed on a rejected span, where there are any
     proj_dim: int = 128
     hidden: int = 64
     layers: int = 1
@@ -50,15 +51,22 @@ class TrainSettings:
 def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSettings,
                        rng: np.random.Generator) -> list[tuple[int, int, int]]:
     """`(stream, start, length)` windows: enough to cover the training steps once, a share of
-    them placed on highlights so rare positives are seen every epoch."""
+    them placed on highlights so rare positives are seen every epoch, and a share of the rest on
+    spans a reviewer rejected (hard negatives: what the scorer wrongly liked)."""
     lengths = np.array([r.length for r in regions], np.float64)
     n_windows = max(1, math.ceil(lengths.sum() / s.window))
     positives = [(k, step) for k, r in enumerate(regions)
                  for step in np.flatnonzero(streams[r.stream].targets[r.start:r.end] > 0.5) + r.start]
+    hard = [(k, step) for k, r in enumerate(regions) if streams[r.stream].hard_negatives is not None
+            for step in np.flatnonzero(streams[r.stream].hard_negatives[r.start:r.end]) + r.start]
     windows = []
     for _ in range(n_windows):
-        if positives and rng.random() < s.positive_share:
-            k, step = positives[rng.integers(len(positives))]
+        draw = rng.random()
+        on_positive = bool(positives) and draw < s.positive_share
+        on_hard = not on_positive and bool(hard) and draw >= 1 - s.hard_negative_share * (1 - s.positive_share)
+        if on_positive or on_hard:
+            pool = positives if on_positive else hard
+            k, step = pool[rng.integers(len(pool))]
             region = regions[k]
             length = min(s.window, region.length)
             low, high = max(region.start, step - length + 1), min(step, region.end - length)

@@ -114,6 +114,7 @@ def fit_to_video(doc: SegmentsDoc, video: Path | str) -> list[Segment]:
 
 def render_reel(video: Path | str, segments: list[Segment], output: Path | str, order: str = "time",
                 fade_s: float = 0.15, progress: bool = True) -> Path:
+    """One video's segments, in time order (or best first), as one MP4."""
     info = probe(video)
     end = info.duration_s
     for k, s in enumerate(segments, start=1):
@@ -123,10 +124,21 @@ def render_reel(video: Path | str, segments: list[Segment], output: Path | str, 
     if not segments:
         raise GdmError("no segments to put in the reel")
     ordered = sorted(segments, key=(lambda s: -s.peak) if order == "score" else (lambda s: s.start))
-    rate = Fraction(info.frame_rate or 30).limit_denominator(1001)
-    width, height = info.width - info.width % 2, info.height - info.height % 2
-    total_frames = sum(steps_before(s.duration, float(rate)) for s in ordered)
-    bar = StepProgress(Path(output).name, total_frames, float(rate), enabled=progress)
+    return render_clips([(video, s) for s in ordered], output, fade_s, progress)
+
+
+def render_clips(clips: list[tuple[Path | str, Segment]], output: Path | str, fade_s: float = 0.15,
+                 progress: bool = True, on_progress=None) -> Path:
+    """Clips of one or several videos, in the given order, as one MP4 at the first video's size
+    and frame rate (others are scaled to it)."""
+    if not clips:
+        raise GdmError("no segments to put in the reel")
+    infos = {str(v): probe(v) for v in dict.fromkeys(str(v) for v, _ in clips)}
+    first = infos[str(clips[0][0])]
+    rate = Fraction(first.frame_rate or 30).limit_denominator(1001)
+    width, height = first.width - first.width % 2, first.height - first.height % 2
+    total_frames = sum(steps_before(s.duration, float(rate)) for _, s in clips)
+    bar = StepProgress(Path(output).name, total_frames, float(rate), enabled=progress, callback=on_progress)
     try:
         with atomic_output(output) as partial, av.open(str(partial), "w") as out:
             v = out.add_stream("libx264", rate=rate, options={"preset": "veryfast", "crf": "20"})
@@ -134,7 +146,8 @@ def render_reel(video: Path | str, segments: list[Segment], output: Path | str, 
             a = out.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
             frame_index = sample_index = 0
             pending = np.zeros((2, 0), np.float32)
-            for segment in ordered:
+            for video, segment in clips:
+                info = infos[str(video)]
                 n_frames = steps_before(segment.duration, float(rate))
                 video_fade = _fade(n_frames, round(fade_s * float(rate)))
                 for k, frame in enumerate(_segment_frames(info, segment, float(rate))):

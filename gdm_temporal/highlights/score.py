@@ -124,6 +124,8 @@ def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Sco
         segments = threshold_segments(scores, fps, scorer.params, duration_s=duration)
         return segments, None, f"threshold {scorer.params.threshold:.2f}"
     budget_s = budget.for_stream(duration)
+    if scorer.budget is None:  # the default budget still leaves room for one segment in a short clip
+        budget_s = max(budget_s, scorer.params.min_len)
     return (budget_segments(scores, fps, budget_s, scorer.params, duration_s=duration), budget_s,
             f"budget {budget.describe()}")
 

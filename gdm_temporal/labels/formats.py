@@ -144,9 +144,26 @@ def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
     return import_csv(text, str(path))
 
 
-def save_labels(intervals: list[Interval], path: Path | str, source: str | None = None) -> Path:
-    """Our JSON format, written atomically (temporary name, then rename)."""
+def load_rejected(path: Path | str) -> list[Interval]:
+    """The spans a reviewer rejected (`"rejected"` in gdm's labels JSON, written by the studio):
+    hard negatives for training. Other label files have none."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig")) if path.suffix.lower() == ".json" else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("rejected"), list):
+        return []
+    return import_highlights_json({"highlights": data["rejected"]}, f"{path} (rejected)")
+
+
+def save_labels(intervals: list[Interval], path: Path | str, source: str | None = None,
+                rejected: list[Interval] | None = None) -> Path:
+    """Our JSON format, written atomically (temporary name, then rename); `rejected` spans (the
+    studio's decisions) are kept alongside the highlights."""
     payload = {"highlights": [{"start": round(iv.start, 6), "end": round(iv.end, 6)} for iv in sorted(intervals)]}
+    if rejected is not None:
+        payload["rejected"] = [{"start": round(iv.start, 6), "end": round(iv.end, 6)} for iv in sorted(rejected)]
     if source:
         payload["source"] = source
     return write_atomically(path, json.dumps(payload, indent=2))

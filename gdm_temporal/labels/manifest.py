@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from gdm_features.errors import GdmError
 
 SPLITS = ("train", "val", "test")
@@ -108,4 +110,35 @@ def assign_regions(rows: list[ManifestRow], n_steps: list[int]) -> list[Region]:
                 edges.append(edges[-1] + round(share * n_steps[i]))
             edges.append(n_steps[i])
             regions += [Region(i, a, b, split) for a, b, split in zip(edges[:-1], edges[1:], SPLITS) if b > a]
+    return sorted(regions, key=lambda r: (r.stream, r.start))
+
+
+def holdout_regions(targets: list[np.ndarray], share: float = 0.2) -> list[Region]:
+    """Train and val regions for a few reviewed streams (the studio's retrain): one contiguous
+    validation block of `share` of a stream, placed where its share of highlight steps is
+    closest to the whole's, so it holds highlights and leaves some to train on; every other step
+    trains. With too few highlights to split (fewer than 2 positive runs), validation reuses the
+    training steps: the head still trains, its validation figures are then optimistic."""
+    total_pos = sum(float(t.sum()) for t in targets)
+    total = sum(len(t) for t in targets)
+    runs_count = sum(int(np.sum(np.diff(np.concatenate([[0], (t > 0.5).astype(np.int8)])) == 1)) for t in targets)
+    everything = [Region(i, 0, len(t), "train") for i, t in enumerate(targets) if len(t)]
+    if runs_count < 2 or total == 0:
+        return everything + [Region(r.stream, r.start, r.end, "val") for r in everything]
+    goal = total_pos / total
+    best = None
+    for i, t in enumerate(targets):
+        length = max(1, int(round(share * len(t))))
+        for start in range(0, max(1, len(t) - length + 1), max(1, len(t) // 20)):
+            inside = float(t[start:start + length].sum())
+            if 0 < inside < total_pos:
+                gap = abs(inside / length - goal)
+                if best is None or gap < best[0]:
+                    best = (gap, i, start, start + length)
+    if best is None:
+        return everything + [Region(r.stream, r.start, r.end, "val") for r in everything]
+    _, i, a, b = best
+    regions = [r for r in everything if r.stream != i]
+    regions += [Region(i, s, e, "train") for s, e in ((0, a), (b, len(targets[i]))) if e > s]
+    regions.append(Region(i, a, b, "val"))
     return sorted(regions, key=lambda r: (r.stream, r.start))

@@ -10,7 +10,7 @@ import click
 
 from gdm_features import __version__
 
-from . import demo, features, head, highlights, labels
+from . import batch, demo, features, head, highlights, labels, studio
 from .common import EXIT_INTERRUPTED, EXIT_USAGE
 
 
@@ -59,7 +59,8 @@ def gdm() -> None:
 
 
 for _command in (features.fetch, features.extract, features.inspect, labels.labels, head.train, head.evaluate,
-                 highlights.score, highlights.export, highlights.reel, demo.demo):
+                 highlights.score, highlights.export, highlights.reel, studio.studio, batch.batch,
+                 demo.demo):
     gdm.add_command(_command)
 
 
