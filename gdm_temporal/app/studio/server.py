@@ -182,6 +182,13 @@ def create_app(project: Project, worker: Worker, allowed_hosts: set[str] | None 
             raise BadRequest(str(exc), 422) from None
         return JSONResponse({"path": str(path.relative_to(project.root))})
 
+    async def rendered(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = project.root / name
+        if "/" in name or not name.endswith(".reel.mp4") or not path.is_file() or path.is_symlink():
+            raise BadRequest(f"no rendered reel {name!r}", 404)
+        return FileResponse(path, media_type="video/mp4")
+
     async def jobs(request: Request) -> Response:
         return JSONResponse(worker.job | {"queued": worker.jobs.qsize()})
 
@@ -218,6 +225,7 @@ def create_app(project: Project, worker: Worker, allowed_hosts: set[str] | None 
         Route("/api/retrain", retrain, methods=["POST"]), Route("/api/render", render, methods=["POST"]),
         Route("/api/jobs", jobs, methods=["GET"]),
         Route("/media/{stream}", media, methods=["GET", "HEAD"]),
+        Route("/renders/{name}", rendered, methods=["GET", "HEAD"]),
     ]
 
     async def bad_request(request: Request, exc: BadRequest) -> Response:

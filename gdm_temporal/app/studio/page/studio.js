@@ -204,7 +204,13 @@ async function refreshCompilation() {
   }
   const known = new Map(items.map((it) => [it.key, it]));
   const kept = state.order.filter((key) => known.has(key));
-  items.forEach((it) => { if (!kept.includes(it.key)) kept.push(it.key); });
+  items.forEach((it) => {  // a newly accepted segment joins its stream's run, in time order
+    if (kept.includes(it.key)) return;
+    const same = kept.map((key, k) => [known.get(key), k]).filter(([o]) => o.stream === it.stream);
+    const before = same.filter(([o]) => o.start < it.start);
+    const at = before.length ? before[before.length - 1][1] + 1 : same.length ? same[0][1] : kept.length;
+    kept.splice(at, 0, it.key);
+  });
   state.order = kept;
   state.compilation = kept.map((key) => known.get(key));
   drawCompilation();
@@ -247,8 +253,9 @@ $("render").addEventListener("click", async () => {
   const button = $("render"); button.disabled = true; button.textContent = "Rendering…";
   try {
     const result = await api("POST", "/api/render", { items: state.compilation.map((it) => [it.stream, it.n]) });
-    $("render-result").innerHTML = `Rendered <a href="#" title="in the project folder"></a>`;
-    $("render-result").querySelector("a").textContent = result.path;
+    $("render-result").innerHTML = `Rendered <a target="_blank" title="saved in the project folder"></a>`;
+    const link = $("render-result").querySelector("a");
+    link.textContent = result.path; link.href = `/renders/${encodeURIComponent(result.path)}`;
     toast(`reel written: ${result.path}`);
   } catch (e) { /* toast shown */ } finally { button.disabled = false; button.textContent = "Render reel"; }
 });
@@ -260,7 +267,8 @@ $("retrain").addEventListener("click", async () => {
     const before = r.validation.before && r.validation.before.ap != null ? r.validation.before.ap.toFixed(3) : "–";
     const after = r.validation.after.ap != null ? r.validation.after.ap.toFixed(3) : "–";
     toast(`head retrained in ${r.seconds.toFixed(1)} s: validation AP ${before} → ${after}; ${r.rescored.length} streams rescored`);
-    $("job").textContent = `last retrain: AP ${before} → ${after} (${r.seconds.toFixed(1)} s)`;
+    state.lastJob = `last retrain: validation AP ${before} → ${after} (${r.seconds.toFixed(1)} s)`;
+    $("job").textContent = state.lastJob;
     await reload();
   } catch (e) { /* toast shown */ } finally { button.disabled = false; button.textContent = "Retrain"; }
 });
@@ -276,8 +284,9 @@ $("add-form").addEventListener("submit", async (e) => {
 async function refreshJob() {
   try {
     const j = await api("GET", "/api/jobs");
-    if (j.kind === "render") $("job").textContent = `rendering ${Math.round(j.progress * 100)} % ${j.detail}`;
+    if (j.kind === "render") $("job").textContent = `rendering ${Math.round(j.progress * 100)} % · ${j.detail}`;
     else if (j.kind === "retrain") $("job").textContent = `retraining… ${j.detail}`;
+    else $("job").textContent = state.lastJob || "";
   } catch (e) { /* ignore */ }
 }
 
