@@ -18,7 +18,8 @@ from .common import Number, device_option, extract_options, feature_options, use
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to serve on; anything but 127.0.0.1 exposes your videos to the network.")
-@click.option("--port", default=8700, show_default=True, type=Number(1, 65535, integer=True), help="TCP port.")
+@click.option("--port", default=8700, show_default=True, type=Number(1, 65535, integer=True),
+              help="TCP port the page and the API are served on.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser tab.")
 @device_option
 @feature_options
