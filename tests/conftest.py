@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -89,6 +90,16 @@ def scored(trained_head, dataset, tmp_path_factory):
                                       "--cache-dir", str(dataset / "cache"), "--quiet"], catch_exceptions=False)
     assert result.exit_code == 0, result.stderr
     return out / "stream13.segments.json"
+
+
+def scalabel(tmp_path, marks, n_frames=40, wrap=True):
+    """A Scalabel export with `(frame, category)` marks, as {"frames": [...]} or a bare list."""
+    frames = [{"name": f"frame-{k:05d}.jpg", "labels": []} for k in range(n_frames)]
+    for k, category in marks:
+        frames[k]["labels"].append({"id": str(k), "category": category})
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps({"frames": frames} if wrap else frames))
+    return path
 
 
 def shared_clip(name: str) -> Path:

@@ -2,18 +2,7 @@
 
 import json
 
-
-from conftest import assert_one_line_error
-
-
-
-def scalabel(tmp_path, marks, n_frames=40, wrap=True):
-    frames = [{"name": f"frame-{k:05d}.jpg", "labels": []} for k in range(n_frames)]
-    for k, category in marks:
-        frames[k]["labels"].append({"id": str(k), "category": category})
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps({"frames": frames} if wrap else frames))
-    return path
+from conftest import assert_one_line_error, scalabel
 
 
 def test_cli_import_then_show(tmp_path, gdm, event_video):

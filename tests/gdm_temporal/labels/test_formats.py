@@ -4,17 +4,9 @@ import json
 
 import pytest
 
+from conftest import scalabel
 from gdm_features import GdmError
 from gdm_temporal.labels import Interval, load_labels
-
-
-def scalabel(tmp_path, marks, n_frames=40, wrap=True):
-    frames = [{"name": f"frame-{k:05d}.jpg", "labels": []} for k in range(n_frames)]
-    for k, category in marks:
-        frames[k]["labels"].append({"id": str(k), "category": category})
-    path = tmp_path / "export.json"
-    path.write_text(json.dumps({"frames": frames} if wrap else frames))
-    return path
 
 
 def test_scalabel_start_and_end_frames_become_seconds(tmp_path):
