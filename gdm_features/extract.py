@@ -52,6 +52,10 @@ class ExtractSettings:
     fps: float = 5.0
     input_size: tuple[int, int] = (224, 224)  # (height, width) the whole frame is resized to
     audio: AudioSettings = field(default_factory=AudioSettings)
+    # Arithmetic of the backbone: fp16 and fp32 differ by more than the 1 % budget, so the
+    # precision actually used is part of the key ("auto" is resolved for `device` first).
+    precision: str = "auto"
+    device: str = "auto"
 
     def validated(self) -> "ExtractSettings":
         spec = get_backbone(self.backbone)
@@ -59,15 +63,16 @@ class ExtractSettings:
             raise GdmError(f"--fps must be in (0, 60], not {self.fps}")
         if len(self.input_size) != 2 or min(self.input_size) < 32:
             raise GdmError(f"input size must be two sides of at least 32 px, not {self.input_size}")
+        precision = resolve_precision(self.precision, spec, resolve_device(self.device))
         return ExtractSettings(self.backbone, self.weights or spec.default_weights, float(self.fps),
-                               tuple(int(v) for v in self.input_size), self.audio)
+                               tuple(int(v) for v in self.input_size), self.audio, precision, self.device)
 
     def identity(self, has_audio: bool) -> dict:
         spec = get_backbone(self.backbone)
         audio = json.loads(self.audio.to_json()) | {"present": has_audio}
         return {"fps": self.fps, "backbone": self.backbone, "weights": self.weights,
                 "input_size": list(self.input_size), "audio": json.dumps(audio, sort_keys=True),
-                "preprocessing": spec.preprocessing(self.input_size)}
+                "preprocessing": spec.preprocessing(self.input_size), "precision": self.precision}
 
 
 def default_cache_dir() -> Path:
@@ -131,10 +136,16 @@ def cached_features(video: Path | str, cache_dir: Path | str | None = None, fps:
 
 
 def _is_complete(path: Path) -> bool:
+    """A finished cache file that reads back whole (checksums, finite values). A damaged one is
+    never trusted: it is removed, with a warning, and extracted again."""
     try:
-        with FeatureFile(path):
+        with FeatureFile(path) as features:
+            features.verify()
             return True
-    except GdmError:
+    except GdmError as exc:
+        if path.exists() and "damaged" in str(exc):
+            log.warning("%s; extracting it again", exc)
+            path.unlink(missing_ok=True)
         return False
 
 
@@ -225,8 +236,8 @@ def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | Non
 
     Returns the path of the complete cache file. Raises GdmError for bad input.
     """
-    target = _locate(video, ExtractSettings(backbone, weights, fps, input_size, audio or AudioSettings()),
-                     cache_dir)
+    target = _locate(video, ExtractSettings(backbone, weights, fps, input_size, audio or AudioSettings(),
+                                            precision, device), cache_dir)
     out = target.path
     _writable_dir(out.parent)
     if _is_complete(out):
@@ -238,20 +249,22 @@ def extract(video: Path | str, *, backbone: str = "resnet18", weights: str | Non
         log.warning("another process is extracting %s; waiting for it", target.info.path.name)
         lock.acquire()
     try:
-        if _is_complete(out):
-            return out
-        _run(target, device, precision, batch_size, progress, on_progress)
+        if not _is_complete(out):
+            _run(target, batch_size, progress, on_progress)
+        # Complete: the lock file has done its job. Removing it only now is race-free: whoever
+        # waits on it, or makes a new one, finds the file complete and returns.
+        Path(lock.lock_file).unlink(missing_ok=True)
     finally:
         lock.release()
     return out
 
 
-def _run(target: _Target, device_name: str, precision: str, batch_size: int | None, progress: bool,
+def _run(target: _Target, batch_size: int | None, progress: bool,
          on_progress: Callable[[int, int | None, float], None] | None = None) -> None:
     info, settings, identity, out = target.info, target.settings, target.identity, target.path
     spec = get_backbone(settings.backbone)
-    device = resolve_device(device_name)
-    precision = resolve_precision(precision, spec, device)
+    device = resolve_device(settings.device)
+    precision = settings.precision  # resolved by ExtractSettings.validated
     embedder = Embedder(spec, settings.weights, device, precision)
     batch_size = batch_size or (128 if device.type == "cuda" else 32)
     fps, size_hw = settings.fps, settings.input_size
@@ -261,7 +274,7 @@ def _run(target: _Target, device_name: str, precision: str, batch_size: int | No
              "origin_s": info.origin_s, "duration_s": -1.0}
     try:
         writer = FeatureWriter(out, identity, extra, spec.dim, audio_dim, CHUNK_STEPS)
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:
         raise disk_error(out, exc) from None
     with writer:
         first = writer.n_steps
@@ -296,7 +309,7 @@ def _run(target: _Target, device_name: str, precision: str, batch_size: int | No
             writer.finish({"duration_s": report.end_time_s,
                            "decode_notes": json.dumps(report.notes),
                            "bad_packets": report.bad_packets})
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # h5py reports a full disk as RuntimeError
             raise disk_error(out, exc) from None
         finally:
             stop.set()

@@ -77,6 +77,16 @@ class FeatureWriter:
         # Build the empty skeleton under another name, so a crash here never leaves a file
         # at `path` that a resume would trust.
         staging = self.path.with_name(self.path.name + ".new")
+        try:
+            self._build(staging, identity, extra, visual_dim, audio_dim)
+        except BaseException:
+            staging.unlink(missing_ok=True)  # a failed start leaves nothing behind
+            raise
+        staging.replace(self.path)
+        return h5py.File(self.path, "a")
+
+    def _build(self, staging: Path, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
+               audio_dim: int) -> None:
         with h5py.File(staging, "w") as handle:
             for key, value in {**extra, **identity}.items():
                 handle.attrs[key] = value
@@ -88,10 +98,9 @@ class FeatureWriter:
             for name, (shape, dtype) in shapes.items():
                 # A zero-width dataset (no audio) still needs a legal chunk shape.
                 maxshape = (None,) + tuple(d if d else None for d in shape[1:])
-                handle.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype,
+                # fletcher32: every chunk carries a checksum, so damage on disk is found on read.
+                handle.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, fletcher32=True,
                                       chunks=(self.chunk_steps,) + tuple(max(1, d) for d in shape[1:]))
-        staging.replace(self.path)
-        return h5py.File(self.path, "a")
 
     @property
     def n_steps(self) -> int:
@@ -191,8 +200,21 @@ class FeatureFile:
         stop = min(start + length, self.n_steps)
         start = min(start, stop)
         f = self._file
-        return FeatureSlice(start=start, visual=f["visual"][start:stop], audio=f["audio"][start:stop],
-                            time=f["time"][start:stop], frame_ok=f["frame_ok"][start:stop])
+        try:
+            window = FeatureSlice(start=start, visual=f["visual"][start:stop], audio=f["audio"][start:stop],
+                                  time=f["time"][start:stop], frame_ok=f["frame_ok"][start:stop])
+        except (OSError, RuntimeError) as exc:  # a chunk whose checksum fails, or unreadable bytes
+            raise GdmError(f"{self.path}: damaged (steps {start} to {stop} do not read back: "
+                           f"{' '.join(str(exc).split())[:80]}); delete it and run gdm extract again") from None
+        if not (np.isfinite(window.visual).all() and np.isfinite(window.audio).all()):
+            raise GdmError(f"{self.path}: damaged (steps {start} to {stop} hold NaN or infinite features); "
+                           "delete it and run gdm extract again")
+        return window
+
+    def verify(self, slice_steps: int = 4096) -> None:
+        """Read every row back (checksums, finite values); GdmError naming the damage if any."""
+        for start in range(0, self.n_steps, slice_steps):
+            self.read(start, slice_steps)
 
     def close(self) -> None:
         self._file.close()

@@ -119,6 +119,9 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     loss_fn = nn.BCEWithLogitsLoss(reduction="none", pos_weight=pos_weight)
 
     val_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val_regions])
+    if not val_targets.any():
+        raise GdmError("the validation split has no labelled highlight, so no head could be judged; label "
+                       "more of the streams, or give a 'val' stream with highlights")
     best = {"ap": -1.0, "epoch": -1, "state": None}
     history = []
     for epoch in range(settings.epochs):
@@ -129,6 +132,9 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             group = sorted(windows[first:first + settings.batch])  # sequential reads per file
             x, y, mask = (t.to(device) for t in _batch(reader, group, settings.window))
             loss = (loss_fn(head(x), y) * mask).sum() / mask.sum()
+            if not torch.isfinite(loss):  # never train on (or save) numbers that are not numbers
+                raise GdmError("training diverged (the loss is not a finite number); check the features "
+                               "(gdm inspect) or lower --lr")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(head.parameters(), 1.0)

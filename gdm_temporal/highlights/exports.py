@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,22 +41,53 @@ class SegmentsDoc:
 
     @classmethod
     def load(cls, path: Path | str) -> "SegmentsDoc":
+        """A segments file, checked: it may come from anywhere, and every exporter and the reel
+        trust what this returns (finite times inside the video, a source that is one path)."""
         path = Path(path)
         if not path.is_file():
             raise GdmError(f"{path}: no such segments file")
         try:
-            data = json.loads(path.read_text())
-            segments = [Segment(float(s["start"]), float(s["end"]), float(s.get("score", 0.0)),
-                                float(s.get("peak", s.get("score", 0.0))), float(s.get("peak_time", s["start"])))
-                        for s in data["segments"]]
-            doc = cls(str(data["source"]), float(data.get("fps", 5.0)), data.get("model", {}), segments,
-                      data.get("duration_s"), data.get("video_fps"))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise GdmError(f"{path}: not a gdm segments file ({type(exc).__name__}: {exc})") from None
-        for k, s in enumerate(doc.segments):
-            if not 0 <= s.start < s.end:
-                raise GdmError(f"{path}: segment {k} has start {s.start} and end {s.end}")
-        return doc
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, OSError) as exc:
+            raise GdmError(f"{path}: not a gdm segments file ({type(exc).__name__})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("segments"), list):
+            raise GdmError(f"{path}: not a gdm segments file (no list of segments)")
+        source = data.get("source")
+        if not isinstance(source, str) or not source or _CONTROL.search(source):
+            raise GdmError(f"{path}: 'source' must be one file path (no line breaks or control characters)")
+        fps = _number_or_none(data.get("fps", 5.0), "fps", path)
+        duration = _number_or_none(data.get("duration_s"), "duration_s", path)
+        video_fps = _number_or_none(data.get("video_fps"), "video_fps", path)
+        if fps is None or fps <= 0 or (video_fps is not None and video_fps <= 0):
+            raise GdmError(f"{path}: 'fps' and 'video_fps' must be positive numbers")
+        segments = []
+        for k, s in enumerate(data["segments"], start=1):
+            if not isinstance(s, dict) or "start" not in s or "end" not in s:
+                raise GdmError(f"{path}: segment {k} needs 'start' and 'end'")
+            start, end = (_number_or_none(s[key], f"segment {k} {key}", path) for key in ("start", "end"))
+            score = _number_or_none(s.get("score", 0.0), f"segment {k} score", path) or 0.0
+            peak = _number_or_none(s.get("peak", score), f"segment {k} peak", path)
+            if start is None or end is None or not 0 <= start < end:
+                raise GdmError(f"{path}: segment {k} has start {start} and end {end}")
+            if duration is not None and end > duration + 1.0 / fps:
+                raise GdmError(f"{path}: segment {k} ends at {end:g} s, past the video's end ({duration:g} s)")
+            peak_time = _number_or_none(s.get("peak_time", start), f"segment {k} peak_time", path)
+            segments.append(Segment(start, end, score, peak if peak is not None else score,
+                                    peak_time if peak_time is not None else start))
+        model = data.get("model") if isinstance(data.get("model"), dict) else {}
+        return cls(source, fps, model, segments, duration, video_fps)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _number_or_none(value, what: str, path: Path) -> float | None:
+    """A finite JSON number (or null); strings, booleans, NaN and infinities are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise GdmError(f"{path}: '{what}' must be a finite number, not {json.dumps(value)[:40]}")
+    return float(value)
 
 
 def to_csv(doc: SegmentsDoc) -> str:
@@ -140,6 +172,8 @@ def to_edl(doc: SegmentsDoc, title: str = "gdm highlights") -> str:
 
 def to_ffconcat(doc: SegmentsDoc) -> str:
     """FFmpeg concat list cutting the segments out of the source (absolute path)."""
+    if _CONTROL.search(doc.source):
+        raise GdmError("the source path holds a line break or control character, which a concat list cannot carry")
     path = str(Path(doc.source).resolve()).replace("'", "'\\''")
     lines = ["ffconcat version 1.0"]
     for s in sorted(doc.segments, key=lambda s: s.start):

@@ -32,3 +32,16 @@ def test_training_without_validation_data_says_what_to_do(tmp_path, dataset, gdm
     manifest = tmp_path / "m.csv"
     manifest.write_text(rows[0] + "\n" + ",".join([rows[1].split(",")[0], str(dataset / "stream11.json"), "train"]) + "\n")
     assert_one_line_error(gdm("train", manifest, "-o", tmp_path / "h.pt"), "no validation data")
+
+
+def test_validation_without_highlights_is_refused_not_saved_as_nan(dataset, tmp_path, gdm):
+    rows = (dataset / "manifest.csv").read_text().splitlines()
+    (tmp_path / "none.json").write_text('{"highlights": []}')
+    val = rows[2].split(",")
+    rows[2] = ",".join([val[0], str(tmp_path / "none.json"), "val"])
+    rows = [rows[0]] + [",".join([str(dataset / r.split(",")[1]) if k == 1 and not r.split(",")[1].startswith("/")
+                                  else c for k, c in enumerate(r.split(","))]) for r in rows[1:]]
+    (tmp_path / "m.csv").write_text("\n".join(rows) + "\n")
+    result = gdm("train", tmp_path / "m.csv", "-o", tmp_path / "h.pt", "--epochs", "2", "--quiet")
+    assert_one_line_error(result, "validation split has no labelled highlight")
+    assert not (tmp_path / "h.pt").exists()

@@ -112,3 +112,22 @@ def test_export_cli_writes_file_and_notes(scored, tmp_path, gdm):
     assert result.exit_code == 0
     assert (tmp_path / "chapters.txt").read_text().startswith("0:00 ")
     assert_one_line_error(gdm("export", tmp_path / "nope.json", "--format", "csv"), "no such segments file")
+
+
+@pytest.mark.parametrize("change,fragment", [
+    (lambda d: d.update(source="/videos/a.mp4\nfile '/etc/passwd'"), "line breaks"),
+    (lambda d: d.update(video_fps="30"), "video_fps"),
+    (lambda d: d.update(duration_s="600"), "duration_s"),
+    (lambda d: d["segments"][0].update(end=float("inf")), "finite"),
+    (lambda d: d["segments"][0].update(end=700.0), "past the video's end"),
+    (lambda d: d["segments"][0].update(start=-1.0), "segment 1"),
+    (lambda d: d.update(segments="all"), "list of segments"),
+])
+def test_segments_files_are_checked_before_any_export(tmp_path, gdm, change, fragment):
+    data = doc_of([seg(10, 20), seg(100, 110)]).to_json()
+    change(data)
+    path = tmp_path / "s.segments.json"
+    path.write_text(json.dumps(data))
+    for fmt in ("csv", "edl", "ffconcat"):
+        assert_one_line_error(gdm("export", path, "--format", fmt, "-o", tmp_path / f"out.{fmt}"), fragment)
+        assert not (tmp_path / f"out.{fmt}").exists()
