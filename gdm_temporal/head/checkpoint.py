@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+import math
+from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from gdm_features import FeatureFile
@@ -17,6 +20,7 @@ from gdm_features.errors import GdmError
 from gdm_features.files import write_atomically
 
 from .data import Normalizer, feature_identity
+from ..timeline.segments import SegmentParams
 from .model import HeadConfig, HighlightHead
 
 FORMAT = "gdm.head/1"
@@ -50,9 +54,40 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
         head = HighlightHead(HeadConfig(**config["architecture"]))
         head.load_state_dict(payload["state_dict"])
         norm = Normalizer.from_tensors(payload["normalization"])
-    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
+        problem = _structure_problem(head, config, norm)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as exc:
         raise GdmError(f"{path}: damaged head checkpoint ({type(exc).__name__})") from None
+    if problem:
+        raise GdmError(f"{path}: damaged head checkpoint ({problem})")
     return head.eval(), config, norm
+
+
+def _structure_problem(head: HighlightHead, config: dict, norm: Normalizer) -> str | None:
+    """What does not fit together in a checkpoint whose pieces each loaded (valid tensors in the
+    wrong shapes, a threshold that is not a number): checked once here, not found mid-scoring."""
+    visual, audio = config["dims"]["visual"], config["dims"]["audio"]
+    if (len(norm.visual_mean), len(norm.visual_std), len(norm.audio_mean), len(norm.audio_std)) != \
+            (visual, visual, audio, audio) or norm.visual_basis.shape[0] != visual:
+        return "normalisation widths do not match its dims"
+    if norm.out_dim != head.config.to_json()["input_dim"]:
+        return "the model's input width does not match its normalisation"
+    arrays = (norm.visual_mean, norm.visual_std, norm.audio_mean, norm.audio_std, norm.visual_basis)
+    if not all(np.isfinite(a).all() for a in arrays) or (norm.visual_std <= 0).any() or (norm.audio_std <= 0).any():
+        return "normalisation holds values that are not finite or not positive"
+    if not all(torch.isfinite(v).all() for v in head.state_dict().values()):
+        return "weights that are not finite numbers"
+    threshold = config.get("threshold")
+    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+        return f"threshold {threshold!r} is not a probability"
+    segments = config.get("segments")
+    try:
+        params = SegmentParams(**segments)
+    except TypeError:
+        return "segment settings of another kind"
+    numbers = [v for v in asdict(params).values() if v is not None]
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers):
+        return "segment settings that are not finite numbers"
+    return None
 
 
 def extract_options_for(config: dict) -> dict:

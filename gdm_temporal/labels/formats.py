@@ -22,9 +22,14 @@ from ..timeline.intervals import Interval
 SCALABEL_START, SCALABEL_END = "highlight start", "highlight end"
 
 
+MAX_TIME_S = 31 * 24 * 3600.0  # a month: longer than any stream, shorter than any overflow
+
+
 def _checked(start: float, end: float, where: str) -> Interval:
     if not (np.isfinite(start) and np.isfinite(end)):
         raise GdmError(f"{where}: times must be finite numbers")
+    if max(start, end) > MAX_TIME_S:
+        raise GdmError(f"{where}: {max(start, end):.6g} s is longer than any stream (at most {MAX_TIME_S:.0f} s)")
     if start < 0:
         raise GdmError(f"{where}: start {start} is negative")
     if end <= start:
@@ -34,7 +39,12 @@ def _checked(start: float, end: float, where: str) -> Interval:
 
 def _time(value: object, where: str) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a 400-digit integer
+            raise GdmError(f"{where}: {str(value)[:12]}... is too large to be a time") from None
+    if str(value).strip().startswith("-"):
+        raise GdmError(f"{where}: {value!r} is negative; times count from the start of the video")
     try:
         return parse_timecode(str(value))
     except ValueError:
@@ -55,7 +65,10 @@ def import_scalabel(data: object, source: str, export_fps: float = 5.0) -> list[
         if labels is None or not isinstance(labels, list):
             raise GdmError(f"{source}: frame {k} is not a Scalabel frame object")
         for label in labels:
-            category = str(label.get("category", "") if isinstance(label, dict) else "").strip().lower()
+            if not isinstance(label, dict):
+                raise GdmError(f"{source}: frame {k}: a label must be an object with a 'category', "
+                               f"not {json.dumps(label)[:40]}")
+            category = str(label.get("category", "")).strip().lower()
             if category == SCALABEL_START:
                 if open_at is not None:
                     raise GdmError(f"{source}: frame {k}: 'Highlight start' while the highlight started "
@@ -106,7 +119,11 @@ def import_highlights_json(data: dict, source: str, text: str = "") -> list[Inte
 def import_csv(text: str, source: str) -> list[Interval]:
     """`start,end` rows in seconds or timecodes; a header row naming the columns is optional."""
     out, columns, first_row = [], (0, 1), True
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise GdmError(f"{source}: not a CSV file ({exc})") from None
+    for line_no, row in enumerate(rows, start=1):
         cells = [c.strip() for c in row]
         if not any(cells) or cells[0].startswith("#"):
             continue
@@ -138,6 +155,8 @@ def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise GdmError(f"{path} line {exc.lineno}: invalid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise GdmError(f"{path}: JSON nested too deep to be a labels file") from None
         if isinstance(data, dict) and "highlights" in data:
             return import_highlights_json(data, str(path), text)
         return import_scalabel(data, str(path), export_fps)

@@ -61,7 +61,10 @@ def read_manifest(path: Path | str) -> list[ManifestRow]:
     if not path.is_file():
         raise GdmError(f"{path}: no such manifest")
     base = path.parent
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise GdmError(f"{path}: not a text file (a manifest is CSV or JSONL)") from None
     rows = []
     if path.suffix.lower() in (".jsonl", ".ndjson") or text.lstrip().startswith("{"):
         for line_no, line in enumerate(text.splitlines(), start=1):
@@ -72,6 +75,8 @@ def read_manifest(path: Path | str) -> list[ManifestRow]:
                 values = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise GdmError(f"{where}: invalid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise GdmError(f"{where}: JSON nested too deep") from None
             if not isinstance(values, dict):
                 raise GdmError(f"{where}: expected an object with video, labels, split")
             rows.append(_row(values, base, where))
@@ -83,6 +88,12 @@ def read_manifest(path: Path | str) -> list[ManifestRow]:
             rows.append(_row({k.strip(): v for k, v in values.items() if k}, base, f"{path} line {line_no}"))
     if not rows:
         raise GdmError(f"{path}: the manifest lists no streams")
+    seen: dict[Path, str] = {}
+    for row in rows:  # one stream twice could sit in train and test at once: a silent leak
+        key = row.video.resolve()
+        if key in seen:
+            raise GdmError(f"{row.where}: {row.video.name} is listed already ({seen[key]}); list each stream once")
+        seen[key] = row.where
     return rows
 
 

@@ -43,7 +43,10 @@ def run_demo(out_dir: Path, minutes: float, say: Callable[[str], None], progress
     for seed, split in ((1, "train"), (2, "val"), (3, "test")):
         video = out_dir / f"breakout_{split}.mp4"
         say(f"recording {minutes:g} min of Breakout ({split}) ...")
-        recording = record_breakout(video, minutes * 60, seed, progress=progress)
+        for attempt in range(5):  # a short play-through may lose no life: play another one
+            recording = record_breakout(video, minutes * 60, seed + 100 * attempt, progress=progress)
+            if recording.highlights:
+                break
         labels = save_labels(recording.highlights, out_dir / f"breakout_{split}.labels.json", source=video.name)
         share = sum(iv.duration for iv in recording.highlights) / recording.seconds
         say(f"  {video.name}: {recording.lives_lost} lives lost in {recording.games} games -> "

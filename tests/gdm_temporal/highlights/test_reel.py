@@ -64,5 +64,5 @@ def test_reel_refuses_a_segment_outside_the_video(clock_video, tmp_path, gdm):
     doc = doc_of([seg(2.0, 4.0), seg(10.0, 30.0)], duration=12, source=str(clock_video))
     (tmp_path / "s.json").write_text(json.dumps(doc.to_json()))
     result = gdm("reel", clock_video, tmp_path / "s.json", "-o", tmp_path / "r.mp4", "--quiet")
-    assert_one_line_error(result, "segment 2", "outside")  # numbered from 1, as in the CSV
+    assert_one_line_error(result, "segment 2", "past the video")  # numbered from 1, as in the CSV
     assert not (tmp_path / "r.mp4").exists()
