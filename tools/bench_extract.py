@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import in_fresh_process, media_dir, peak_rss_mb, write_report  # noqa: E402
 from benchkit import machine as benchkit_machine  # noqa: E402
 
 # name: (width, height, frame rate, default seconds); long enough that start-up (imports,
@@ -146,10 +146,12 @@ def main() -> None:
     parser.add_argument("--fps", type=float, default=5.0)
     parser.add_argument("--input-size", type=int, default=224)
     parser.add_argument("--clips", default="360p30,1080p60")
-    parser.add_argument("--media-dir", type=Path, default=Path(tempfile.gettempdir()) / "gdm-bench-media")
+    parser.add_argument("--media-dir", type=Path, default=None, help="where generated clips are kept "
+                        "(default: ~/.cache/gdm-bench-media)")
     parser.add_argument("--out", type=Path, default=Path("bench_results/extract.json"))
     args = parser.parse_args()
 
+    args.media_dir = args.media_dir or media_dir()
     args.media_dir.mkdir(parents=True, exist_ok=True)
     weights = weights_for(args.backbone)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import in_fresh_process, media_dir, peak_rss_mb, write_report  # noqa: E402
 from benchkit import machine as benchkit_machine  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -69,8 +69,7 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("bench_results/score.json"))
     args = parser.parse_args()
-    media = Path(tempfile.gettempdir()) / "gdm-bench-media"
-    media.mkdir(exist_ok=True)
+    media = media_dir()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         features, labels = make_cache(tmp, args.hours)

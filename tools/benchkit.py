@@ -31,6 +31,15 @@ def machine() -> dict:
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
+def media_dir() -> Path:
+    """Generated benchmark clips, kept between runs under the user's own cache (mode 0700):
+    never a predictable path in the shared temporary folder that another user could plant."""
+    path = Path.home() / ".cache" / "gdm-bench-media"
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
 def write_report(path: Path, report: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2))

@@ -165,6 +165,8 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
 
 def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics) -> dict:
     attrs = streams[0].features.attrs
+    # How long the labelled highlights are: budget selection keeps a head's segments this long.
+    lengths = [iv.duration for s in streams for iv in s.intervals]
     config = {
         "feature_schema": SCHEMA,
         "features": feature_identity(attrs),
@@ -176,6 +178,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
         "threshold": threshold if threshold is not None else 0.5,
         "segments": asdict(params),
+        "highlight_s": {"median": float(np.median(lengths)) if lengths else None},
         "validation": val_metrics if val_metrics is not None else {"frame": {"ap": best["ap"]}},
         "complete": threshold is not None,
     }

@@ -126,7 +126,11 @@ def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Sco
     budget_s = budget.for_stream(duration)
     if scorer.budget is None:  # the default budget still leaves room for one segment in a short clip
         budget_s = max(budget_s, scorer.params.min_len)
-    return (budget_segments(scores, fps, budget_s, scorer.params, duration_s=duration), budget_s,
+    params = scorer.params
+    typical = ((scorer.config or {}).get("highlight_s") or {}).get("median")
+    if typical and params.max_len is None:  # a head's segments as long as the highlights it learned
+        params = replace(params, max_len=max(typical + params.pre + params.post, params.min_len, 2.0 / fps))
+    return (budget_segments(scores, fps, budget_s, params, duration_s=duration), budget_s,
             f"budget {budget.describe()}")
 
 
