@@ -140,6 +140,16 @@ def import_csv(text: str, source: str) -> list[Interval]:
     return out
 
 
+def parse_json(text: str, where: str, first_line: int = 1) -> object:
+    """JSON text, or a GdmError naming the line (`where` is the file, or the file and line)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise GdmError(f"{where} line {exc.lineno + first_line - 1}: invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise GdmError(f"{where}: JSON nested too deep") from None
+
+
 def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
     """Any supported label file, by content: our JSON, a Scalabel export, or CSV."""
     path = Path(path)
@@ -151,12 +161,7 @@ def load_labels(path: Path | str, export_fps: float = 5.0) -> list[Interval]:
         raise GdmError(f"{path}: not a text file") from None
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise GdmError(f"{path} line {exc.lineno}: invalid JSON ({exc.msg})") from None
-        except RecursionError:
-            raise GdmError(f"{path}: JSON nested too deep to be a labels file") from None
+        data = parse_json(text, str(path))
         if isinstance(data, dict) and "highlights" in data:
             return import_highlights_json(data, str(path), text)
         return import_scalabel(data, str(path), export_fps)

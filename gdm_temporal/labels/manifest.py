@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from gdm_features.errors import GdmError
+
+from .formats import parse_json
 
 SPLITS = ("train", "val", "test")
 BLOCK_SHARES = (0.70, 0.15, 0.15)  # contiguous train / val / test blocks of a stream
@@ -71,12 +72,7 @@ def read_manifest(path: Path | str) -> list[ManifestRow]:
             if not line.strip():
                 continue
             where = f"{path} line {line_no}"
-            try:
-                values = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise GdmError(f"{where}: invalid JSON ({exc.msg})") from None
-            except RecursionError:
-                raise GdmError(f"{where}: JSON nested too deep") from None
+            values = parse_json(line, str(path), first_line=line_no)
             if not isinstance(values, dict):
                 raise GdmError(f"{where}: expected an object with video, labels, split")
             rows.append(_row(values, base, where))

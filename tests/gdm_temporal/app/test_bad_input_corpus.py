@@ -34,14 +34,6 @@ LABEL_FILES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(LABEL_FILES))
-def test_bad_label_files(tmp_path, gdm, name):
-    content, fragment = LABEL_FILES[name]
-    source = write(tmp_path / name, content)
-    assert_one_line_error(gdm("labels", "import", source, "-o", tmp_path / "out.json"), fragment)
-    assert not (tmp_path / "out.json").exists()
-
-
 def test_labels_output_under_a_file(tmp_path, gdm):
     source = write(tmp_path / "ok.csv", "1,2\n")
     blocker = write(tmp_path / "file", "")
@@ -60,12 +52,18 @@ MANIFESTS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(MANIFESTS))
-def test_bad_manifests(tmp_path, gdm, name):
-    content, fragment = MANIFESTS[name]
-    manifest = write(tmp_path / name, content)
-    assert_one_line_error(gdm("train", manifest, "-o", tmp_path / "h.pt", "--quiet"), fragment)
-    assert not (tmp_path / "h.pt").exists()
+# Each bad file, and the command that reads it: one line, non-zero, no output left behind.
+FILE_CASES = [(name, "labels") for name in sorted(LABEL_FILES)] + [(name, "train") for name in sorted(MANIFESTS)]
+
+
+@pytest.mark.parametrize("name,command", FILE_CASES, ids=[n for n, _ in FILE_CASES])
+def test_bad_files(tmp_path, gdm, name, command):
+    content, fragment = (LABEL_FILES if command == "labels" else MANIFESTS)[name]
+    source = write(tmp_path / name, content)
+    output = tmp_path / ("out.json" if command == "labels" else "h.pt")
+    args = ("labels", "import", source, "-o", output) if command == "labels" else ("train", source, "-o", output, "--quiet")
+    assert_one_line_error(gdm(*args), fragment)
+    assert not output.exists()
 
 
 def test_a_stream_listed_twice_is_refused(dataset, tmp_path, gdm):
