@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -40,7 +41,9 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
     if not path.is_file():
         raise GdmError(f"{path}: no such head checkpoint")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about odd pickles on stderr: the one line below says it
+            warnings.simplefilter("ignore")
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for damaged or hostile files
         if "weights_only" in str(exc) or "Unsupported global" in str(exc) or "Weights only" in str(exc):
             raise GdmError(f"{path}: refused: the file holds Python objects, not just tensors "
