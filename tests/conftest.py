@@ -23,6 +23,7 @@ FAST = ["--backbone", "resnet18", "--weights", "none", "--input-size", "64", "--
 def _isolated_cache(tmp_path, monkeypatch):
     """No test writes to the project's cache/ by accident."""
     monkeypatch.setenv("GDM_CACHE_DIR", str(tmp_path / "default-cache"))
+    monkeypatch.setenv("GDM_FINGERPRINT_MEMO", str(tmp_path / "fingerprints.json"))
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,31 @@ def test_precision_is_part_of_the_cache_key(event_video, tmp_path, gdm):
 
 
 def test_no_lock_or_skeleton_file_is_left_behind(event_video, tmp_path, gdm):
-    assert gdm("extract", event_video, *FAST, "--cache-dir", tmp_path).exit_code == 0
-    assert gdm("extract", event_video, *FAST, "--cache-dir", tmp_path).exit_code == 0  # a cache hit too
-    assert [p.suffix for p in tmp_path.iterdir()] == [".h5"]
+    cache = tmp_path / "cache"
+    assert gdm("extract", event_video, *FAST, "--cache-dir", cache).exit_code == 0
+    assert gdm("extract", event_video, *FAST, "--cache-dir", cache).exit_code == 0  # a cache hit too
+    assert [p.suffix for p in cache.iterdir()] == [".h5"]
+
+
+def test_a_same_size_rewrite_is_not_a_cache_hit(event_video, tmp_path, gdm):
+    import shutil
+
+    video = tmp_path / "vod.mp4"
+    shutil.copy(event_video, video)
+    first = gdm("extract", video, *FAST, "--cache-dir", tmp_path / "c").stdout.strip()
+    data = bytearray(video.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 30_000] = bytes(30_000)  # 30 KB rewritten in the middle, same size
+    video.write_bytes(bytes(data))
+    second = gdm("extract", video, *FAST, "--cache-dir", tmp_path / "c")
+    assert second.stdout.strip() != first, "a changed video must not reuse the old features"
+
+
+def test_an_unchanged_file_is_hashed_once(event_video, tmp_path, monkeypatch):
+    from gdm_features import fingerprint
+
+    calls = []
+    real = fingerprint.content_hash
+    monkeypatch.setattr(fingerprint, "content_hash", lambda path: calls.append(path) or real(path))
+    a, b = fingerprint.file_fingerprint(event_video), fingerprint.file_fingerprint(event_video)
+    assert a == b and len(calls) == 1
