@@ -50,6 +50,10 @@ class Scorer:
     config: dict | None = field(default=None, compare=False)
     norm: Normalizer | None = field(default=None, compare=False)
 
+    def extract_options(self, base: dict) -> dict:
+        """`base` extraction options, with the head's own settings over them: features it accepts."""
+        return base | (extract_options_for(self.config) if self.head is not None else {})
+
     def describe(self) -> dict:
         if self.head is None:
             return {"scorer": "cold-start", "signals": ["audio events", "visual events"],
@@ -97,8 +101,7 @@ def stream_scores(path: Path, scorer: Scorer, extract_options: dict, progress: b
                   ) -> tuple[np.ndarray, float, float, str, float | None]:
     """Per-step scores of one video or feature file: (scores, fps, duration, source, video fps)."""
     head, config, norm = scorer.head, scorer.config, scorer.norm
-    options = extract_options | (extract_options_for(config) if head is not None else {})
-    with features_for(path, options, progress) as features:
+    with features_for(path, scorer.extract_options(extract_options), progress) as features:
         fps, n = features.fps, features.n_steps
         if head is not None:
             check_features(config, features, path.name)
@@ -134,12 +137,14 @@ def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Sco
             f"budget {budget.describe()}")
 
 
-def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool) -> ScoreResult:
-    """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`."""
+def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool,
+              model_extra: dict | None = None) -> ScoreResult:
+    """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`.
+    `model_extra` is recorded in the JSON's `model` too (e.g. `gdm batch`'s up-to-date key)."""
     scores, fps, duration, source, video_fps = stream_scores(path, scorer, extract_options, progress)
     segments, budget_s, chosen_by = choose_segments(scores, fps, duration, scorer)
-    doc = SegmentsDoc(source, fps, scorer.describe() | {"budget_s": budget_s, "chosen_by": chosen_by},
-                      segments, duration, video_fps)
+    model = scorer.describe() | {"budget_s": budget_s, "chosen_by": chosen_by} | (model_extra or {})
+    doc = SegmentsDoc(source, fps, model, segments, duration, video_fps)
     stem = Path(source).stem
     json_path = write_atomically(Path(out_dir) / f"{stem}.segments.json", json.dumps(doc.to_json(), indent=2))
     png_path = render_score_png(Path(out_dir) / f"{stem}.scores.png", scores, fps, segments,

@@ -46,6 +46,10 @@ class Budget:
             return self.seconds
         return (self.share if self.share is not None else DEFAULT_SHARE) * duration_s
 
+    def text(self) -> str:
+        """The inverse of `parse` (for settings written to JSON and read back by `parse`)."""
+        return f"{100 * self.share:g}%" if self.share is not None else f"{self.seconds:g}"
+
     def describe(self) -> str:
         if self.seconds is not None:
             return f"{self.seconds:g} s per stream"

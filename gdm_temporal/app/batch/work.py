@@ -17,7 +17,6 @@ from gdm_features import FeatureFile, GdmError, __version__, extract
 from gdm_features.fetch import fetch
 from gdm_features.files import write_atomically
 
-from gdm_temporal.head.checkpoint import extract_options_for
 from gdm_temporal.highlights.exports import SegmentsDoc, export
 from gdm_temporal.highlights.score import make_scorer, score_one
 from gdm_temporal.timeline.budget import Budget
@@ -35,15 +34,6 @@ def fetch_url(url: str, settings: dict) -> dict:
 
 def _digest(path: str | None) -> str | None:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else None
-
-
-def _extract_options(settings: dict) -> dict:
-    options = {k: v for k, v in settings["extract"].items() if v is not None}
-    if settings.get("head"):
-        from gdm_temporal.head.checkpoint import load_head
-
-        options |= extract_options_for(load_head(settings["head"])[1])
-    return options | {"cache_dir": settings.get("cache_dir")}
 
 
 def _up_to_date(segments_path: Path, key: str) -> SegmentsDoc | None:
@@ -65,7 +55,12 @@ def process_video(video: str, settings: dict) -> dict:
             import torch
 
             torch.set_num_threads(int(settings["threads"]))
-        features = extract(video, progress=False, **_extract_options(settings))
+        budget = Budget.parse(settings["budget"]) if settings.get("budget") else None
+        scorer = make_scorer(Path(settings["head"]) if settings.get("head") else None,
+                             settings.get("overrides") or {}, budget)
+        base = {k: v for k, v in settings["extract"].items() if v is not None}
+        features = extract(video, progress=False,
+                           **scorer.extract_options(base) | {"cache_dir": settings.get("cache_dir")})
         with FeatureFile(features) as f:
             duration = float(f.attrs.get("duration_s", f.n_steps / f.fps))
         out_dir = Path(settings["out_dir"])
@@ -76,14 +71,8 @@ def process_video(video: str, settings: dict) -> dict:
         summary |= {"features": str(features), "duration_s": duration, "segments_path": str(segments_path)}
         doc = _up_to_date(segments_path, key)
         if doc is None:
-            budget = Budget.parse(settings["budget"]) if settings.get("budget") else None
-            scorer = make_scorer(Path(settings["head"]) if settings.get("head") else None,
-                                 settings.get("overrides") or {}, budget)
-            result = score_one(features, scorer, out_dir, {}, progress=False)
+            result = score_one(features, scorer, out_dir, {}, progress=False, model_extra={"batch_key": key})
             doc = SegmentsDoc.load(result.json_path)
-            doc = SegmentsDoc(doc.source, doc.fps, doc.model | {"batch_key": key}, doc.segments, doc.duration_s,
-                              doc.video_fps)
-            write_atomically(segments_path, json.dumps(doc.to_json(), indent=2))
             summary["status"] = "done"
         else:
             summary["status"] = "up to date"

@@ -54,7 +54,7 @@ def batch(sources, output_dir, head, budget, exports, ray_address, workers, cpus
     settings = {
         "out_dir": str(output_dir.resolve()), "cache_dir": str(Path(cache_dir or default_cache_dir()).resolve()),
         "extract": options | {"device": device}, "head": str(head.resolve()) if head else None,
-        "budget": _budget_text(budget), "overrides": {}, "exports": list(exports), "max_height": max_height,
+        "budget": budget.text() if budget else None, "overrides": {}, "exports": list(exports), "max_height": max_height,
         "cpus_per_task": cpus_per_task,
     }
     if head is not None and not head.is_file():
@@ -67,8 +67,3 @@ def batch(sources, output_dir, head, budget, exports, ray_address, workers, cpus
     if failed:
         raise GdmError(f"{len(failed)} of {len(results)} sources failed (see the table)")
 
-
-def _budget_text(budget) -> str | None:
-    if budget is None:
-        return None
-    return f"{100 * budget.share:g}%" if budget.share is not None else f"{budget.seconds:g}"

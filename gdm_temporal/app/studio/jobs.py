@@ -15,10 +15,10 @@ from typing import Callable
 
 import numpy as np
 
-from gdm_features import GdmError, extract
+from gdm_features import GdmError
 from gdm_features.media import probe
 
-from gdm_temporal.head.checkpoint import extract_options_for, load_head
+from gdm_temporal.head.checkpoint import load_head
 from gdm_temporal.head.data import features_for, open_streams
 from gdm_temporal.head.train import TrainSettings, train
 from gdm_temporal.highlights.reel import render_clips
@@ -78,16 +78,15 @@ class Worker:
             state.status, state.progress = "queued", 0.0
             self.submit("stream", self._process, state)
 
-    def _options(self, head) -> dict:
-        options = dict(self.extract_options)
-        if head is not None:
-            options |= extract_options_for(head[1])
-        return options
+    def _scorer(self):
+        """The project's head when it has one (else cold start), loaded once per job."""
+        return make_scorer(self.head_path if self.head_path.is_file() else None, {}, None)
 
     def _process(self, state: StreamState) -> None:
         try:
-            self._extract(state)
-            self._score(state)
+            scorer = self._scorer()
+            self._extract(state, scorer)
+            self._score(state, scorer)
             state.media = self._playable(state)
             state.status, state.progress, state.eta_s = "ready", 1.0, None
         except GdmError as exc:
@@ -96,11 +95,9 @@ class Worker:
             log.exception("studio: %s failed", state.name)
             state.status, state.error = "error", f"{type(exc).__name__}: {exc}"
 
-    def _extract(self, state: StreamState) -> None:
+    def _extract(self, state: StreamState, scorer) -> None:
         state.status, state.progress, state.error = "extracting", 0.0, None
-        info = probe(state.path)
-        state.duration = info.duration_s
-        head = load_head(self.head_path) if self.head_path.is_file() else None
+        state.duration = probe(state.path).duration_s
 
         def moved(done: int, total: int | None, realtime: float) -> None:
             if total:
@@ -108,22 +105,17 @@ class Worker:
                 state.realtime = round(realtime, 2)
                 state.eta_s = round((total - done) / state.fps / realtime, 1) if realtime > 0 else None
 
-        options = self._options(head)
-        if options.get("backbone") is None:
-            with features_for(state.path, options, progress=False) as cached:  # cached under any backbone
-                state.features = Path(cached.path)
-        else:
-            state.features = extract(state.path, progress=False, on_progress=moved,
-                                     **{k: v for k, v in options.items() if v is not None})
+        # Cached features of any backbone when none was asked for, else extracted (with progress).
+        options = scorer.extract_options(self.extract_options) | {"on_progress": moved}
+        with features_for(state.path, options, progress=False) as features:
+            state.features = Path(features.path)
 
-    def _score(self, state: StreamState) -> None:
+    def _score(self, state: StreamState, scorer) -> None:
         state.status, state.progress = "scoring", 0.0
-        head_path = self.head_path if self.head_path.is_file() else None
-        scorer = make_scorer(head_path, {}, None)
         try:
             scores, fps, duration, _, _ = stream_scores(state.features, scorer, {}, progress=False)
         except GdmError as exc:
-            if head_path is None:
+            if scorer.head is None:
                 raise
             log.warning("%s: %s; scored by cold start instead", state.name, exc)
             scorer = make_scorer(None, {}, None)
@@ -165,11 +157,12 @@ class Worker:
         regions = holdout_regions([st.targets for st in streams])
         self.job["detail"] = f"training on {len(streams)} reviewed streams"
         config = train(streams, regions, RETRAIN, self.head_path, log=lambda line: None)
+        scorer = self._scorer()
         rescored = []
         for state in list(self.project.streams.values()):
             if not state.reviewed and state.features is not None and state.status == "ready":
                 self.job["detail"] = f"rescoring {state.name}"
-                self._score(state)
+                self._score(state, scorer)
                 state.status = "ready"
                 rescored.append(state.id)
         return {"seconds": round(time.perf_counter() - started, 2), "streams": len(streams),

@@ -159,9 +159,10 @@ def create_app(project: Project, worker: Worker, allowed_hosts: set[str] | None 
     async def render(request: Request) -> Response:
         body = await _json_body(request)
         if isinstance(body.get("stream"), str):
-            state = project.get(body["stream"]) if body["stream"] in project.streams else None
-            if state is None:
-                raise BadRequest(f"no stream {body['stream']!r}", 404)
+            try:
+                state = project.get(body["stream"])
+            except KeyError:
+                raise BadRequest(f"no stream {body['stream']!r}", 404) from None
             items = [(state.id, k) for k, s in enumerate(state.ordered(), start=1) if s.status == "accepted"]
             name = Path(state.name).stem
         elif isinstance(body.get("items"), list):
