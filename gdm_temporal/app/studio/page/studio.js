@@ -257,7 +257,9 @@ $("render").addEventListener("click", async () => {
     const link = $("render-result").querySelector("a");
     link.textContent = result.path; link.href = `/renders/${encodeURIComponent(result.path)}`;
     toast(`reel written: ${result.path}`);
-  } catch (e) { /* toast shown */ } finally { button.disabled = false; button.textContent = "Render reel"; }
+  } catch (e) { /* toast shown */ } finally {
+    button.disabled = false; button.textContent = "Render reel"; $("job").textContent = state.lastJob || "";
+  }
 });
 
 $("retrain").addEventListener("click", async () => {
