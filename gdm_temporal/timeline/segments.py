@@ -52,7 +52,9 @@ def _describe(scores: np.ndarray, fps: float, start: float, end: float) -> Segme
     hi = max(lo + 1, int(np.ceil(end * fps - 1e-9)))
     inside = scores[lo:hi]
     k = int(np.argmax(inside))
-    return Segment(start, end, float(inside.mean()), float(inside[k]), (lo + k) / fps)
+    peak = float(inside[k])
+    # The mean of equal floats can round one ulp above them: a mean is never above the peak.
+    return Segment(start, end, min(float(inside.mean()), peak), peak, (lo + k) / fps)
 
 
 def _finish(scores: np.ndarray, fps: float, spans: list[tuple[float, float]], p: SegmentParams,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gdm_features import GdmError
@@ -59,6 +59,7 @@ def check_segments(segments, duration):
 
 @SETTINGS
 @given(SCORES, PARAMS, st.floats(0.5, 1.0))
+@example(np.array([0.8231556995933682] * 3), SegmentParams(threshold=0.0, hysteresis=0.0, merge_gap=0.0, min_len=0.0), 1.0)
 def test_threshold_segments_stay_inside_and_apart(scores, params, cut):
     duration = len(scores) / 5 * cut  # the video can end inside the last step
     check_segments(threshold_segments(scores, 5.0, params, duration_s=duration), duration)
