@@ -23,6 +23,11 @@ class AudioStepper:
         return round(step * self.sample_rate / self.fps)
 
     @property
+    def next_boundary(self) -> int:
+        """The first sample of the next step to emit: everything before it is done."""
+        return self._boundary(self.next_step)
+
+    @property
     def _buffer_end(self) -> int:
         return self._buffer_start + self._buffer.size
 
