@@ -305,7 +305,7 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
                 raise GdmError(f"{info.path}: no video frame could be decoded")
             bar.settle(writer.n_steps)
             for note in report.notes:
-                log.warning("%s: %s; steps after it have frame_ok=false", info.path.name, note)
+                log.warning("%s: %s; the steps without video have frame_ok=false", info.path.name, note)
             writer.finish({"duration_s": report.end_time_s,
                            "decode_notes": json.dumps(report.notes),
                            "bad_packets": report.bad_packets})

@@ -20,6 +20,9 @@ class MediaInfo:
     video_codec: str
     has_audio: bool
     frame_rate: float | None  # average frame rate, where the container knows it
+    # Where the video stream itself says its last frame ends (from the media's start): more
+    # precise than `duration_s`, which also covers the audio; None where the container omits it.
+    video_end_s: float | None = None
 
 
 def open_container(path: Path) -> av.container.InputContainer:
@@ -50,6 +53,20 @@ def media_origin(container: av.container.InputContainer) -> float:
     return min(starts, default=0.0)
 
 
+def _is_still_image(container: av.container.InputContainer) -> bool:
+    """FFmpeg's image readers (`png_pipe`, `jpeg_pipe`, `image2`...) open a picture as a
+    one-frame video; a highlight tool has nothing to do with one."""
+    name = container.format.name
+    return name == "image2" or name.endswith("_pipe")
+
+
+def _video_end(stream: av.video.stream.VideoStream, origin_s: float) -> float | None:
+    if stream.duration is None or stream.time_base is None:
+        return None
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else origin_s
+    return start - origin_s + float(stream.duration * stream.time_base)
+
+
 def probe(path: Path | str) -> MediaInfo:
     """Check that `path` is a decodable video and describe it."""
     path = Path(path)
@@ -62,6 +79,8 @@ def probe(path: Path | str) -> MediaInfo:
     with open_container(path) as container:
         if not container.streams.video:
             raise GdmError(f"{path}: has no video stream")
+        if _is_still_image(container):
+            raise GdmError(f"{path}: is a still image ({container.format.name}), not a video")
         video = container.streams.video[0]
         origin = media_origin(container)
         duration = None
@@ -73,4 +92,5 @@ def probe(path: Path | str) -> MediaInfo:
                          width=video.codec_context.width, height=video.codec_context.height,
                          video_codec=video.codec_context.name,
                          has_audio=bool(container.streams.audio),
-                         frame_rate=float(video.average_rate) if video.average_rate else None)
+                         frame_rate=float(video.average_rate) if video.average_rate else None,
+                         video_end_s=_video_end(video, origin))

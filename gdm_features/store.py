@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +48,9 @@ def disk_error(path: Path, exc: BaseException) -> GdmError:
         return GdmError(f"disk full while writing {path}; free some space and run again "
                         "(finished chunks are kept and the run resumes)")
     return GdmError(f"cannot write {path}: {exc}")
+
+
+_METADATA_MARGIN_BYTES = 256 * 1024  # chunk index, attributes and the final flush
 
 
 class FeatureWriter:
@@ -107,6 +112,7 @@ class FeatureWriter:
         return int(self._file.attrs["n_steps"])
 
     def append(self, visual: np.ndarray, audio: np.ndarray, time: np.ndarray, frame_ok: np.ndarray) -> None:
+        self._ensure_room(visual, audio, time, frame_ok)
         n0, n = self.n_steps, len(time)
         for name, rows in (("visual", visual), ("audio", audio), ("time", time), ("frame_ok", frame_ok)):
             dataset = self._file[name]
@@ -115,6 +121,16 @@ class FeatureWriter:
         self._file.flush()  # rows on disk before n_steps says they are there
         self._file.attrs["n_steps"] = n0 + n
         self._file.flush()
+
+    def _ensure_room(self, *rows: np.ndarray) -> None:
+        """Refuse a chunk the disk cannot hold *before* writing it. HDF5 that runs out of space
+        mid-write leaves its in-memory metadata unflushable: every later flush fails again and
+        closing the file can crash the process. Checked first, the error is clean and the file
+        closes with its finished chunks intact. (Another writer filling the disk in between can
+        still beat the check; the file is then re-verified or rebuilt on the next run.)"""
+        needed = int(sum(r.nbytes for r in rows) * 1.1) + _METADATA_MARGIN_BYTES
+        if shutil.disk_usage(self.path.parent).free < needed:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.path))
 
     def finish(self, final_attrs: dict[str, Any]) -> None:
         for key, value in final_attrs.items():

@@ -19,8 +19,17 @@ from .timebase import step_time
 
 log = logging.getLogger(__name__)
 
-# A stream whose decoding stops this much before its advertised end is called damaged.
-_DAMAGE_TOLERANCE_S = 1.0
+# A stream whose decoding stops before its advertised end is called damaged (cut short). The
+# video stream's own duration is exact to a frame (a few frames of slack); the container's also
+# covers the audio (1 s of slack).
+_STREAM_SLACK_FRAMES = 3
+_CONTAINER_SLACK_S = 1.0
+# A jump in frame times over this many frame durations with a decoding error inside it is lost
+# video; the same jump without an error is a variable-frame-rate source holding a frame.
+_GAP_FRAMES = 2.5
+# Frames after lost data reference pictures that are gone: they are not used until a key frame,
+# or at most this long after the loss.
+_RECOVERY_S = 10.0
 
 
 @dataclass
@@ -89,26 +98,41 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
             seek_before(container, stream, info, start_s)
         end_time = 0.0
         previous_time = None
+        errors_seen = report.bad_packets
+        lost_from: float | None = None  # set while frames after damaged data are not trusted
+        trust_again_at = 0.0
         for frame in _decoded_frames(container, stream, report):
             if frame.time is None:
                 time_s = (previous_time + default_duration) if previous_time is not None else 0.0
             else:
                 time_s = frame.time - info.origin_s
+            if (previous_time is not None and report.bad_packets > errors_seen
+                    and time_s - previous_time > _GAP_FRAMES * default_duration and lost_from is None):
+                lost_from, trust_again_at = end_time, time_s + _RECOVERY_S
+                yield from converted(sampler.finish(lost_from))
+                sampler.blank()
+            errors_seen = report.bad_packets
+            if lost_from is not None and (frame.key_frame or time_s >= trust_again_at):
+                report.notes.append(f"damaged data: no usable video from {lost_from:.1f} s to {time_s:.1f} s")
+                lost_from = None
             previous_time = time_s
             duration = float(frame.duration * frame.time_base) if frame.duration else default_duration
             end_time = max(end_time, time_s + duration)
-            yield from converted(sampler.push(time_s, frame))
+            yield from converted(sampler.push(time_s, frame if lost_from is None else None))
+        if lost_from is not None:
+            report.notes.append(f"damaged data: no usable video from {lost_from:.1f} s to the end")
         if report.stopped_early_at_s is not None:
             report.stopped_early_at_s = end_time
-        advertised = info.duration_s
-        if advertised is not None and end_time < advertised - _DAMAGE_TOLERANCE_S and end_time > 0:
-            # Damaged part-way: keep the timeline to the advertised end, without frames.
+        expected_end, slack = ((info.video_end_s, _STREAM_SLACK_FRAMES * default_duration)
+                               if info.video_end_s else (info.duration_s, _CONTAINER_SLACK_S))
+        if expected_end is not None and 0 < end_time < expected_end - slack:
+            # Cut short: keep the timeline to the advertised end, without frames.
             report.stopped_early_at_s = end_time
-            report.notes.append(f"decoding stopped at {end_time:.1f} s of {advertised:.1f} s")
+            report.notes.append(f"cut short: decoding stopped at {end_time:.1f} s of {expected_end:.1f} s")
             yield from converted(sampler.finish(end_time))
-            sampler.blank()  # nothing is on screen after the damage
-            yield from converted(sampler.finish(advertised))
-            report.end_time_s = advertised
+            sampler.blank()
+            report.end_time_s = max(expected_end, info.duration_s or 0.0)
+            yield from converted(sampler.finish(report.end_time_s))
         else:
             yield from converted(sampler.finish(end_time))
             report.end_time_s = end_time

@@ -72,6 +72,52 @@ def test_stream_damaged_part_way_keeps_the_readable_part(tmp_path, gdm):
     assert s.frame_ok[:first_bad].all() and not s.frame_ok[first_bad:].any()
 
 
+def test_garbage_inside_an_mkv_marks_the_lost_steps(tmp_path, gdm):
+    """30 KB of random bytes in the middle: the demuxer skips to the next cluster, so without a
+    check the last good frame would stand in, frame_ok=true, for seconds of lost video."""
+    good = write_video(tmp_path / "good.mkv", Scenario(duration=20.0, size=(120, 160),
+                                                       scene_changes=list(range(1, 20, 2))))
+    data = bytearray(good.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 30_000] = np.random.default_rng(1).integers(0, 256, 30_000, np.uint8).tobytes()
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(bytes(data))
+    result = gdm("extract", bad, *FAST, "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 0, result.stderr
+    assert "damaged data: no usable video from" in result.stderr
+    s = read(result.stdout.strip(), 0, 1000)
+    assert abs(len(s) - 100) <= 1
+    lost = np.flatnonzero(~s.frame_ok)
+    assert len(lost) >= 15 and lost[-1] - lost[0] + 1 == len(lost)  # one run of lost steps...
+    assert 20 <= lost[0] <= 60 and lost[-1] < len(s) - 5  # ...inside the video, frames after it
+
+
+def test_faststart_mp4_cut_at_90_percent_says_so(tmp_path, gdm):
+    """The index sits at the front and promises 3 s; the data ends 0.4 s early."""
+    good = write_video(tmp_path / "good.mp4", Scenario(duration=3.0, size=(120, 160)),
+                       container_options={"movflags": "faststart"})
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(good.read_bytes()[: int(good.stat().st_size * 0.9)])
+    result = gdm("extract", cut, *FAST, "--cache-dir", tmp_path / "c")
+    assert result.exit_code == 0, result.stderr
+    assert "cut short: decoding stopped at" in result.stderr
+    s = read(result.stdout.strip(), 0, 1000)
+    assert len(s) == 15 and s.frame_ok[:10].all() and not s.frame_ok[-1]
+
+
+def test_still_image_is_not_a_video(tmp_path, gdm):
+    import av
+
+    path = tmp_path / "screenshot.png"
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream("png")
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "rgb24"
+        for packet in stream.encode(av.VideoFrame.from_ndarray(np.zeros((48, 64, 3), np.uint8), format="rgb24")):
+            out.mux(packet)
+    assert_one_line_error(gdm("extract", path, *FAST, "--cache-dir", tmp_path / "c"), "still image")
+    assert cache_files(tmp_path / "c") == []
+
+
 def test_unwritable_cache_dir(tmp_path, gdm, event_video):
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
