@@ -10,6 +10,7 @@ core: 10 hours of sound in under 20 s), and frames before the resume point are o
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 import av
@@ -67,3 +68,21 @@ def iter_audio_rows(info: MediaInfo, settings: AudioSettings, fps: float,
             yield from stepper.push(start, samples)
     while True:
         yield from stepper.finish(stepper.next_step + 64)
+
+
+def iter_mono_blocks(path: Path, rate: int) -> Iterator[np.ndarray]:
+    """The whole sound track as mono float32 at `rate` Hz, block by block (nothing if the
+    video has no sound). Resampled, so not for cache rows (see AudioSettings): for audio
+    fingerprints, which need one fixed rate whatever the source's."""
+    with open_container(path) as container:
+        if not container.streams.audio:
+            return
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
+        try:
+            for frame in container.decode(container.streams.audio[0]):
+                for out in resampler.resample(frame):
+                    yield out.to_ndarray().reshape(-1).astype(np.float32)
+        except av.error.FFmpegError:
+            pass  # damaged audio: what decoded so far
+        for out in resampler.resample(None):
+            yield out.to_ndarray().reshape(-1).astype(np.float32)

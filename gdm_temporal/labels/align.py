@@ -1,173 +1,47 @@
-"""`gdm labels align`: find where each clip of a highlight compilation came from in the stream.
+"""`gdm labels align`: find where each clip of a highlight compilation came from in the stream,
+by its picture and its sound together.
 
-A clip plays forward at the same speed in both videos, so a match is a run of compilation
-steps whose best stream step sits at one constant offset. Steps:
-1. Embeddings are centred on the stream's mean and L2-normalised (raw CNN features are all
-   positive, so raw cosines are high for any two frames).
-2. One pass over the stream in chunks: for every compilation step, its top-K stream matches
-   and the mean and spread of its similarity to all stream steps (memory: M x chunk).
-3. Offsets voted for by the top matches are candidates; for each, the similarity along that
-   diagonal is read in one contiguous slice and turned into a z-score per compilation step
-   (how far above its own background this match is).
-4. Runs of high z at a constant offset (small gaps bridged, at least `min_run_s` long) are
-   matches; they claim compilation steps strongest first. What no run claims is "no match":
-   intros, title cards, footage from elsewhere.
-Re-encoding, overlays on part of the frame and crossfades lower the similarity but keep the
-match far above the background; music over the game sound does not enter (visual only).
+The picture (`picture_match.py`) finds runs of compilation steps whose embeddings match the
+stream along one offset; the sound (`audio_print.py`, `sound_match.py`) finds stretches whose
+onset rhythm matches it along one line (speed changes included). `pieces.fuse` joins them: a
+clip both find on one line is confirmed ("sound and picture"), one found by either alone is
+kept ("sound": a covered, cropped or letterboxed picture; "picture": music over the sound, a
+muted stream), and where they disagree the stronger evidence keeps the stretch. What neither
+finds is "no match" (title cards, footage from elsewhere), never an invented clip.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import asdict, dataclass
-
-import numpy as np
+from dataclasses import dataclass, field
 
 from gdm_features import FeatureFile
 
-from ..timeline.intervals import Interval, merged, runs
+from .audio_print import Onsets, PrintIndex
+from .picture_match import PictureParams, picture_pieces
+from .pieces import Piece, fuse, labels_from
+from .shots import jump_scores
+from .sound_match import SoundParams, SoundVotes, sound_pieces
+
+__all__ = ["AlignParams", "Piece", "align", "labels_from"]
 
 
 @dataclass(frozen=True)
 class AlignParams:
-    top_k: int = 8
-    chunk_steps: int = 4096
-    min_top_share: float = 0.3  # of a run's steps, the share whose best match is on its diagonal
-    min_density: float = 0.7  # of a run's steps, the share with the diagonal among the top_k
-    min_similarity: float = 0.5  # mean centred cosine along the diagonal
-    min_run_s: float = 1.5
-    extend_s: float = 0.6  # how far a match may grow into a crossfade
-    max_gap_s: float = 0.6  # bridge short dips (crossfades, flashes) inside a run
-    max_candidates: int = 400
-
-
-@dataclass(frozen=True)
-class Piece:
-    """One stretch of the compilation and where it came from (or that it came from nowhere)."""
-
-    start: float  # compilation seconds
-    end: float
-    stream_start: float | None = None
-    stream_end: float | None = None
-    similarity: float | None = None  # mean cosine along the match (centred embeddings)
-    confidence: float | None = None  # top-1 share x density of the diagonal along the match
-    top_share: float | None = None
-    density: float | None = None
-    status: str = "no match"  # "match", "low confidence" or "no match"
-
-    def to_json(self) -> dict:
-        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
-
-
-def _normalised(visual: np.ndarray, centre: np.ndarray) -> np.ndarray:
-    x = visual.astype(np.float32) - centre
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
-
-
-def _stream_mean(stream: FeatureFile, chunk: int) -> np.ndarray:
-    total, n = np.zeros(stream.visual_dim), 0
-    for start in range(0, stream.n_steps, chunk):
-        window = stream.read(start, chunk)
-        total += window.visual[window.frame_ok].astype(np.float64).sum(0)
-        n += int(window.frame_ok.sum())
-    return (total / max(n, 1)).astype(np.float32)
+    picture: PictureParams = field(default_factory=PictureParams)
+    sound: SoundParams = field(default_factory=SoundParams)
 
 
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
-          progress=None) -> list[Piece]:
-    fps = stream.fps
-    centre = _stream_mean(stream, params.chunk_steps)
-    comp = compilation.read(0, compilation.n_steps)
-    c = _normalised(comp.visual, centre)
-    c[~comp.frame_ok] = 0.0
-    m, n = len(c), stream.n_steps
-    k = min(params.top_k, n)
-    top_sim = np.full((m, k), -np.inf, np.float32)
-    top_idx = np.zeros((m, k), np.int64)
-    for start in range(0, n, params.chunk_steps):
-        window = stream.read(start, params.chunk_steps)
-        s = _normalised(window.visual, centre)
-        s[~window.frame_ok] = 0.0
-        sims = c @ s.T  # [m, chunk]
-        kk = min(k, sims.shape[1])
-        part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-        both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
-        both_idx = np.concatenate([top_idx, part + start], 1)
-        keep = np.argsort(-both_sim, axis=1)[:, :k]
-        top_sim, top_idx = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
-        if progress:
-            progress(min(n, start + params.chunk_steps), n)
-    offsets = top_idx - np.arange(m)[:, None]  # [m, k] offsets of each step's best matches
-    votes = Counter(offsets.ravel().tolist())
-    min_len = max(1, int(round(params.min_run_s * fps)))
-    max_gap = int(round(params.max_gap_s * fps))
-    # A clip votes for its offset and, through its near-duplicate neighbours among the top
-    # matches, for offsets a few steps either side: keep local maxima, one per clip.
-    peaks = [o for o, count in votes.items() if count >= min_len // 2
-             and all(votes.get(o + d, 0) <= count for d in (-2, -1, 1, 2))]
-    cap = max(params.max_candidates, 2 * m // min_len)  # room for as many clips as fit
-    candidates = sorted(peaks, key=lambda o: -votes[o])[:cap]
-    found = []
-    for offset in candidates:
-        near = np.abs(offsets - offset) <= 1  # the diagonal is among the step's top matches
-        hit, first = near.any(axis=1), near[:, 0]
-        for a, b in runs(hit, max_gap, min_len):
-            lo, hi = max(a, -offset), min(b, n - offset)
-            if hi - lo < min_len:
-                continue
-            diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream.read(lo + offset, hi - lo).visual, centre))
-            found.append((float(first[lo:hi].mean()), float(hit[lo:hi].mean()), offset, lo, hi,
-                          float(diag.mean())))
-
-    owner = np.full(m, -1)  # which match claimed each compilation step
-    matches: list[tuple[int, int, int, float, float, float]] = []
-    for top_share, density, offset, a, b, similarity in sorted(found, key=lambda f: (f[0] * f[1], f[5]),
-                                                                  reverse=True):
-        for ra, rb in runs(owner[a:b] < 0, 0, min_len):
-            owner[a + ra:a + rb] = len(matches)
-            matches.append((offset, a + ra, a + rb, similarity, top_share, density))
-    pieces: list[Piece] = []
-    limit = int(round(params.extend_s * fps))
-    junction = np.zeros(m, bool)  # short unclaimed gaps between two matches: crossfades
-    for a, b in runs(owner < 0, 0, 1):
-        if 0 < a and b < m and b - a <= limit:
-            junction[a:b] = True
-    for index, (offset, a, b, similarity, top_share, density) in enumerate(matches):
-        a, b = _extend_into_crossfades(c, stream, centre, offset, a, b, similarity, owner, junction, index, limit)
-        confident = top_share >= params.min_top_share and density >= params.min_density \
-            and similarity >= params.min_similarity
-        pieces.append(Piece(a / fps, b / fps, (a + offset) / fps, (b + offset) / fps, similarity,
-                            top_share * density, top_share, density, "match" if confident else "low confidence"))
-    claimed = owner >= 0
-    for a, b in runs(~claimed, 0, max(1, int(round(fps)))):
-        pieces.append(Piece(a / fps, b / fps))
-    return sorted(pieces, key=lambda p: p.start)
-
-
-def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarray, offset: int, a: int, b: int,
-                            similarity: float, owner: np.ndarray, junction: np.ndarray, index: int,
-                            limit: int) -> tuple[int, int]:
-    """Grow a match into a neighbouring match's steps, or a short gap between two matches,
-    while its own diagonal still holds (>= 0.3 x its mean similarity): in a crossfade both
-    clips are on screen, and run detection splits the overlap near its middle. Never into a
-    longer unmatched stretch: a title card can look as similar to some stream stretch as a
-    faded clip does."""
-    lo, hi = max(0, a - limit, -offset), min(len(c), b + limit, stream.n_steps - offset)
-    if hi <= lo:
-        return a, b
-    diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream.read(lo + offset, hi - lo).visual, centre))
-
-    def grows(j: int) -> bool:
-        neighbour = (owner[j] >= 0 and owner[j] != index) or junction[j]
-        return neighbour and diag[j - lo] >= 0.3 * similarity
-
-    while a > lo and grows(a - 1):
-        a -= 1
-    while b < hi and grows(b):
-        b += 1
-    return a, b
-
-
-def labels_from(pieces: list[Piece]) -> list[Interval]:
-    """Stream intervals of the confident matches (low-confidence ones are left to the user)."""
-    return merged([Interval(p.stream_start, p.stream_end) for p in pieces if p.status == "match"])
+          progress=None, stream_sound: PrintIndex | None = None,
+          compilation_sound: Onsets | None = None) -> list[Piece]:
+    """Pieces covering the whole compilation, in order. The sound prints are optional: without
+    them (or where either video has no sound) the picture decides alone."""
+    seen = picture_pieces(stream, compilation, params.picture, progress)
+    duration = compilation.n_steps / compilation.fps
+    heard: list[Piece] = []
+    if stream_sound is not None and compilation_sound is not None and len(stream_sound.hashes) \
+            and len(compilation_sound.frames):
+        cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
+        heard = sound_pieces(SoundVotes(stream_sound, compilation_sound), duration, cut_score,
+                             compilation.fps, params.sound)
+    return fuse(seen, heard, duration)

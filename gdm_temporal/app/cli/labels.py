@@ -76,23 +76,32 @@ def labels_show(labels_file, features):
 @feature_options
 @user_errors
 def labels_align(stream, compilation, output, report, device, quiet, backbone, weights, fps, input_size, cache_dir):
-    """Label STREAM from a highlight COMPILATION made of it: find where each clip came from."""
+    """Label STREAM from a highlight COMPILATION made of it: find where each clip came from,
+    by sound and picture together (either alone where the other is missing or covered)."""
     from gdm_features.timebase import format_timecode
+    from gdm_features.files import write_atomically
 
     from gdm_temporal.labels.align import align, labels_from
-    from gdm_temporal.head.data import features_for, feature_identity
+    from gdm_temporal.labels.audio_print import PrintIndex
     from gdm_temporal.labels.formats import save_labels
-    from gdm_features.files import write_atomically
+    from gdm_temporal.labels.sound_cache import sound_print, source_video
+    from gdm_temporal.head.data import features_for, feature_identity
 
     options = extract_options(backbone, weights, fps, input_size, device, cache_dir)
     with features_for(Path(stream), options, not quiet) as s, features_for(Path(compilation), options, not quiet) as c:
         if feature_identity(s.attrs) != feature_identity(c.attrs):
             raise GdmError("the stream and the compilation have features made with different settings; "
                            "give videos, or feature files from the same backbone and fps")
+        videos = [source_video(s.attrs, Path(stream)), source_video(c.attrs, Path(compilation))]
+        if not quiet:
+            click.echo("listening: the sound prints of both videos (once per video, then cached)", err=True)
+        prints = [sound_print(v, cache_dir) if v is not None else None for v in videos]
         from tqdm import tqdm
 
         with tqdm(total=s.n_steps, unit="step", desc="aligning", disable=quiet, file=sys.stderr) as bar:
-            pieces = align(s, c, progress=lambda done, total: bar.update(done - bar.n))
+            pieces = align(s, c, progress=lambda done, total: bar.update(done - bar.n),
+                           stream_sound=PrintIndex.of(prints[0]) if prints[0] is not None else None,
+                           compilation_sound=prints[1])
     intervals = labels_from(pieces)
     save_labels(intervals, output, source=Path(stream).name)
     if report:
@@ -100,7 +109,9 @@ def labels_align(stream, compilation, output, report, device, quiet, backbone, w
                                              "pieces": [p.to_json() for p in pieces]}, indent=2))
     for p in pieces:
         where = (f"-> stream {format_timecode(p.stream_start)} - {format_timecode(p.stream_end)}  "
-                 f"similarity {p.similarity:.2f}" if p.stream_start is not None else "")
+                 f"by {p.evidence}, confidence {p.confidence:.2f}"
+                 + (f", speed {p.speed:.2f}x" if abs(p.speed - 1) > 0.005 else "")
+                 if p.stream_start is not None else "")
         click.echo(f"  {format_timecode(p.start)} - {format_timecode(p.end)}  {p.status:<15}{where}", err=True)
     flagged = sum(p.status == "low confidence" for p in pieces)
     click.echo(f"{output}: {len(intervals)} highlights" + (f"; {flagged} low-confidence pieces left out "

@@ -53,12 +53,16 @@ def _make_env():
 
 class _Policy:
     """Follows the ball with the paddle, but not perfectly: it drifts off for a while now and
-    then, so lives are lost at a realistic, rare rate; and it waits two seconds before serving."""
+    then, so lives are lost at a realistic, rare rate; and it waits two seconds before serving.
+    Where on the paddle it aims changes every half second or so, so the ball's path varies as a
+    person's play does: a perfect tracker sends the ball round one exact loop for minutes, with
+    the same pictures and sounds every 18 s."""
 
     def __init__(self, rng: np.random.Generator) -> None:
         self.rng = rng
         self.distracted_for = 0
         self.serve_in = SERVE_DELAY
+        self.aim = 0
 
     def act(self, ram: np.ndarray, ball_in_play: bool) -> int:
         if not ball_in_play:
@@ -72,8 +76,10 @@ class _Policy:
             return int(self.rng.integers(0, 4))
         if self.rng.random() < 1 / (60 * GAME_HZ):  # about once a minute of play
             self.distracted_for = int(self.rng.integers(GAME_HZ // 2, 3 * GAME_HZ))
+        if self.rng.random() < 1 / 30:
+            self.aim = int(self.rng.integers(-6, 7))
         ball, paddle = int(ram[_RAM_BALL_X]), int(ram[_RAM_PADDLE_X])
-        offset = ball - (paddle + 8)
+        offset = ball - (paddle + 8 + self.aim)
         return RIGHT if offset > 3 else LEFT if offset < -3 else NOOP
 
 

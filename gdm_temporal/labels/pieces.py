@@ -1,0 +1,113 @@
+"""What alignment reports: pieces of the compilation and where each came from; and how the
+pieces found by sound and by picture become one answer.
+
+Pure logic over pieces, so the rules (agreement confirms, a conflict goes to the stronger
+evidence, nothing is invented) are tested without media.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from ..timeline.intervals import Interval, merged
+
+AGREE_S = 0.6  # two lines this close at the overlap are one clip
+CROSSFADE_S = 1.0  # overlaps up to this long are crossfades, not conflicts
+MIN_PIECE_S = 1.0  # unclaimed stretches shorter than this join no report line
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One stretch of the compilation and where it came from (or that it came from nowhere)."""
+
+    start: float  # compilation seconds
+    end: float
+    stream_start: float | None = None
+    stream_end: float | None = None
+    similarity: float | None = None  # mean cosine along the match (centred embeddings), picture only
+    confidence: float | None = None  # 0..1
+    status: str = "no match"  # "match", "low confidence" or "no match"
+    evidence: str | None = None  # "sound and picture", "sound" or "picture"
+    speed: float | None = None  # stream seconds per compilation second
+
+    @property
+    def found(self) -> bool:
+        return self.status != "no match"
+
+    def stream_at(self, t: float) -> float:
+        return self.stream_start + self.speed * (t - self.start)
+
+    def to_json(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+def _agree(a: Piece, b: Piece) -> bool:
+    t = max(a.start, b.start)
+    return abs(a.stream_at(t) - b.stream_at(t)) <= AGREE_S
+
+
+def _strength(p: Piece) -> tuple[int, float]:
+    return (p.status == "match", p.confidence or 0.0)
+
+
+def _confirmed(picture: Piece, sound: Piece) -> Piece:
+    """One clip seen and heard: the picture's per-step edges where it is sure, else the union."""
+    if picture.status == "match":
+        start, end = picture.start, picture.end
+        line = picture
+    else:
+        start, end = min(picture.start, sound.start), max(picture.end, sound.end)
+        line = sound if sound.status == "match" else picture
+    confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
+    # Two independent witnesses on one line: a match even where each alone was unsure.
+    status = "match"
+    return Piece(start, end, line.stream_at(start), line.stream_at(end), picture.similarity, confidence, status,
+                 "sound and picture", line.speed)
+
+
+def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
+    """Pieces covering `[0, duration]` from both modalities' found pieces."""
+    seen = [p for p in seen if p.found]
+    heard = [p for p in heard if p.found]
+    used_sound: set[int] = set()
+    result: list[Piece] = []
+    for p in seen:
+        partners = [k for k, s in enumerate(heard) if s.start < p.end and p.start < s.end and _agree(p, s)]
+        if partners:
+            used_sound.update(partners)
+            for k in partners:
+                p = _confirmed(p, heard[k])
+        result.append(p)
+    result += [s for k, s in enumerate(heard) if k not in used_sound]
+    # Conflicts: where two pieces on different lines claim one stretch, the stronger keeps it.
+    result.sort(key=_strength, reverse=True)
+    kept: list[Piece] = []
+    for p in result:
+        start, end = p.start, p.end
+        for q in kept:
+            # Two clips overlap by a crossfade (both on screen): that is no conflict.
+            if min(q.end, end) - max(q.start, start) > CROSSFADE_S:
+                if start < q.start and q.end < end:  # the stronger one sits inside: keep the longer side
+                    start, end = (start, q.start) if q.start - start >= end - q.end else (q.end, end)
+                elif q.start <= start:
+                    start = max(start, q.end)
+                if q.end >= end:
+                    end = min(end, q.start)
+        if end - start >= MIN_PIECE_S:
+            kept.append(replace(p, start=start, end=end, stream_start=p.stream_at(start),
+                                stream_end=p.stream_at(end)) if (start, end) != (p.start, p.end) else p)
+    kept.sort(key=lambda p: p.start)
+    out, cursor = [], 0.0
+    for p in kept:
+        if p.start - cursor >= MIN_PIECE_S:
+            out.append(Piece(cursor, p.start))
+        out.append(p)
+        cursor = max(cursor, p.end)
+    if duration - cursor >= MIN_PIECE_S:
+        out.append(Piece(cursor, duration))
+    return out
+
+
+def labels_from(pieces: list[Piece]) -> list[Interval]:
+    """Stream intervals of the confident matches (low-confidence ones are left to the user)."""
+    return merged([Interval(p.stream_start, p.stream_end) for p in pieces if p.status == "match"])
