@@ -12,12 +12,14 @@ finds is "no match" (title cards, footage from elsewhere), never an invented cli
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from gdm_features import FeatureFile
 
 from .audio_print import Onsets, PrintIndex
-from .picture_match import PictureParams, picture_pieces
+from .picture_match import PictureCheck, PictureParams, picture_pieces
 from .pieces import Piece, fuse, labels_from
 from .shots import jump_scores
 from .sound_match import SoundParams, SoundVotes, sound_pieces
@@ -29,6 +31,10 @@ __all__ = ["AlignParams", "Piece", "align", "labels_from"]
 class AlignParams:
     picture: PictureParams = field(default_factory=PictureParams)
     sound: SoundParams = field(default_factory=SoundParams)
+    # Mean z-score of the picture along a line the sound found that confirms it. A random line
+    # scores about 0 (a look-alike game scene, 1); the true line of a re-encoded clip, 3 or more.
+    confirm_z: float = 1.5
+    grow_z: float = 1.0  # a step whose picture is this far above background on the line belongs to it
 
 
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
@@ -36,7 +42,7 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
           compilation_sound: Onsets | None = None) -> list[Piece]:
     """Pieces covering the whole compilation, in order. The sound prints are optional: without
     them (or where either video has no sound) the picture decides alone."""
-    seen = picture_pieces(stream, compilation, params.picture, progress)
+    seen, check = picture_pieces(stream, compilation, params.picture, progress)
     duration = compilation.n_steps / compilation.fps
     heard: list[Piece] = []
     if stream_sound is not None and compilation_sound is not None and len(stream_sound.hashes) \
@@ -44,4 +50,31 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(SoundVotes(stream_sound, compilation_sound), duration, cut_score,
                              compilation.fps, params.sound)
-    return fuse(seen, heard, duration)
+    return fuse(seen, [_looked_at(p, check, params) for p in heard], duration)
+
+
+def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams) -> Piece:
+    """A clip the sound found, with the picture's say on the same line: standing out from its
+    background there makes it a match seen and heard, and where the picture still stands out
+    past the first or last sound (a clip's quiet start or end) the clip grows to cover it."""
+    z = check.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
+    if z < params.confirm_z:
+        return heard
+    fps = check.stream.fps
+    reach = params.sound.grow_s + 1.0
+    around = check.z_steps(heard.start - reach, heard.end + reach, heard.stream_at(heard.start - reach), heard.speed)
+    first = int(round(max(0.0, heard.start - reach) * fps))
+    start, end = heard.start, heard.end
+    lead_in = around[: int(round((heard.start) * fps)) - first]
+    for value in lead_in[::-1]:  # grow back while the picture holds the line
+        if not value >= params.grow_z:
+            break
+        start -= 1 / fps
+    tail = around[int(round(heard.end * fps)) - first:]
+    for value in tail:
+        if not value >= params.grow_z:
+            break
+        end += 1 / fps
+    confidence = 1 - (1 - heard.confidence) * float(np.exp(-z / params.confirm_z))
+    return replace(heard, start=start, end=end, stream_start=heard.stream_at(start), stream_end=heard.stream_at(end),
+                   status="match", evidence="sound and picture", confidence=confidence)

@@ -40,6 +40,7 @@ class PictureParams:
     extend_s: float = 0.6  # how far a match may grow into a crossfade
     max_gap_s: float = 0.6  # bridge short dips (crossfades, flashes) inside a run
     max_candidates: int = 400
+    min_motion: float = 0.005  # mean change between steps (1 - raw cosine) below which a run is a still
 
 
 def _normalised(visual: np.ndarray, centre: np.ndarray) -> np.ndarray:
@@ -56,8 +57,49 @@ def _stream_mean(stream: FeatureFile, chunk: int) -> np.ndarray:
     return (total / max(n, 1)).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class PictureCheck:
+    """The picture's view of any line, not only of those its own search found: how far above
+    its background each compilation step's similarity is along it (a z-score), so a line the
+    sound proposes can be confirmed where the game's look-alike pictures hid it from the search."""
+
+    stream: FeatureFile
+    centre: np.ndarray
+    comp: np.ndarray  # normalised compilation embeddings, 0 where no frame
+    mean: np.ndarray  # per compilation step: similarity to all stream steps, mean...
+    std: np.ndarray  # ...and spread
+
+    def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> np.ndarray:
+        """Per compilation step in `[start_s, end_s)`, the z-score of its similarity to the stream
+        step on the line (NaN where the line leaves the stream or the step has no frame)."""
+        fps = self.stream.fps
+        first = int(round(start_s * fps))
+        i = np.arange(max(0, first), min(len(self.comp), int(round(end_s * fps))))
+        z = np.full(len(i), np.nan)
+        j = np.round(stream_start_s * fps + speed * (i - start_s * fps)).astype(np.int64)
+        ok = (j >= 0) & (j < self.stream.n_steps) & self.comp[i].any(1)
+        if ok.any():
+            rows = self.stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1)).visual[j[ok] - j[ok].min()]
+            sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
+            z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
+        return z
+
+    def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
+        z = self.z_steps(start_s, end_s, stream_start_s, speed)
+        return float(np.nanmean(z)) if np.isfinite(z).any() else 0.0
+
+
+def _motion(visual: np.ndarray) -> float:
+    """Mean `1 - cosine` between consecutive raw embeddings: 0 for a still picture."""
+    if len(visual) < 2:
+        return 0.0
+    x = visual.astype(np.float32)
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
+    return float(np.mean(1.0 - np.einsum("ij,ij->i", x[1:], x[:-1])))
+
+
 def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: PictureParams = PictureParams(),
-                   progress=None) -> list[Piece]:
+                   progress=None) -> tuple[list[Piece], PictureCheck]:
     fps = stream.fps
     centre = _stream_mean(stream, params.chunk_steps)
     comp = compilation.read(0, compilation.n_steps)
@@ -67,11 +109,16 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     k = min(params.top_k, n)
     top_sim = np.full((m, k), -np.inf, np.float32)
     top_idx = np.zeros((m, k), np.int64)
+    total, total_sq, count = np.zeros(m), np.zeros(m), 0
     for start in range(0, n, params.chunk_steps):
         window = stream.read(start, params.chunk_steps)
         s = _normalised(window.visual, centre)
         s[~window.frame_ok] = 0.0
         sims = c @ s.T  # [m, chunk]
+        seen = sims[:, window.frame_ok]
+        total += seen.sum(1)
+        total_sq += np.square(seen, dtype=np.float64).sum(1)
+        count += seen.shape[1]
         kk = min(k, sims.shape[1])
         part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
         both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
@@ -117,6 +164,11 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
             junction[a:b] = True
     for index, (offset, a, b, similarity, top_share, density) in enumerate(matches):
         a, b = _extend_into_crossfades(c, stream, centre, offset, a, b, similarity, owner, junction, index, limit)
+        # A still stretch (a card, a black or paused screen) looks the same at every offset of
+        # any still moment of the stream: the picture cannot place it in time.
+        if _motion(comp.visual[a:b]) < params.min_motion:
+            owner[a:b] = -1  # reported as no match
+            continue
         confident = top_share >= params.min_top_share and density >= params.min_density \
             and similarity >= params.min_similarity
         pieces.append(Piece(a / fps, b / fps, (a + offset) / fps, (b + offset) / fps, similarity,
@@ -124,7 +176,9 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     claimed = owner >= 0
     for a, b in runs(~claimed, 0, max(1, int(round(fps)))):
         pieces.append(Piece(a / fps, b / fps))
-    return sorted(pieces, key=lambda p: p.start)
+    mean = total / max(count, 1)
+    std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
+    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarray, offset: int, a: int, b: int,

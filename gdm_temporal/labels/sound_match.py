@@ -95,8 +95,9 @@ class SoundVotes:
 
 @dataclass(frozen=True)
 class SoundParams:
-    min_votes: float = 3.0  # weighted votes a clip needs at all...
-    match_votes: float = 6.0  # ...and to be a match, with...
+    min_votes: float = 3.0  # weighted votes a clip needs at all (the picture may confirm it)...
+    match_votes: float = 10.0  # ...and to be a match by sound alone, heard for...
+    min_heard_s: float = 4.0  # ...at least this long, with...
     min_lead: float = 2.0  # ...this many times the votes of any other line over the same stretch
     max_gap_s: float = 3.0  # onsets on one line further apart than this are two clips
     grow_s: float = 1.5  # how far a clip's edge may grow past its last onset, to a picture cut
@@ -161,7 +162,9 @@ def sound_pieces(votes: SoundVotes, duration: float, cut_score: np.ndarray, fps:
     spans = [(h.first, h.last, h, lead) for h, lead in chosen]
     pieces = []
     for lo, hi, h, lead in _placed(spans, cut_score, duration, fps, params.grow_s):
-        sure = h.votes >= params.match_votes and lead >= params.min_lead
+        # Sound alone must be strong: a deterministic game replays the same sounds exactly (every
+        # serve of Atari Breakout, in any recording), so a short, modest echo is no proof.
+        sure = h.votes >= params.match_votes and lead >= params.min_lead and h.last - h.first >= params.min_heard_s
         confidence = (1 - np.exp(-h.votes / params.match_votes)) * min(1.0, lead / (2 * params.min_lead))
         pieces.append(Piece(lo, hi, h.stream_at(lo), h.stream_at(hi), None, float(confidence),
                             "match" if sure else "low confidence", "sound", h.speed))

@@ -1,0 +1,97 @@
+"""`gdm labels align` on compilations edited the way channels edit, cut from real Atari play
+with sound (ale-py): a game whose pictures repeat, where the sound has to carry the match."""
+
+import json
+
+import numpy as np
+import pytest
+
+from compilation_factory import Edits, make_edited_compilation
+from gdm_features import FeatureFile, extract
+from gdm_temporal.labels.align import align, labels_from
+from gdm_temporal.labels.audio_print import PrintIndex
+from gdm_temporal.labels.sound_cache import sound_print
+
+pytest.importorskip("ale_py", reason="Atari recordings need the demo extra (ale-py)")
+
+FEATURES = dict(backbone="efficientnet_lite0", input_size=(160, 160), progress=False)
+# Five cuts of 6-12 s, shuffled; the third plays 4 % fast, the fifth 3 % slow; a box over a
+# corner of every second clip; letterboxed into 640x360; crossfades, title and end cards; AAC.
+CUTS = [(150.0, 161.0), (30.0, 37.0), (95.0, 103.0), (200.0, 212.0), (60.0, 69.0)]
+EDITS = Edits(overlay_every=2, speeds={2: 1.04, 4: 0.97}, layout="letterbox", size=(360, 640), crf=32)
+
+
+@pytest.fixture(scope="module")
+def material(tmp_path_factory):
+    from gdm_temporal.app.demo.atari import record_breakout
+
+    root = tmp_path_factory.mktemp("align-edits")
+    stream = record_breakout(root / "stream.mp4", 240, seed=5, progress=False).video
+    placed = make_edited_compilation(stream, CUTS, root / "compilation.mp4", EDITS)
+    other = record_breakout(root / "other.mp4", 60, seed=6, progress=False).video
+    make_edited_compilation(other, [(5.0, 15.0), (30.0, 40.0)], root / "elsewhere.mp4", EDITS)
+    cache = root / "cache"
+    features = {p.stem: FeatureFile(extract(p, cache_dir=cache, **FEATURES))
+                for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4")}
+    prints = {p.stem: sound_print(p, cache) for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4")}
+    return root, placed, features, prints
+
+
+def overlap(a0, a1, b0, b1):
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def found_clips(labels, placed):
+    """How many true clips a label covers for at least half their length, and how many labels
+    cover no true clip for at least half of their own (invented)."""
+    found = sum(any(overlap(iv.start, iv.end, c.source_start, c.source_end) >= 0.5 * (c.source_end - c.source_start)
+                    for iv in labels) for c in placed)
+    invented = sum(not any(overlap(iv.start, iv.end, c.source_start, c.source_end) >= 0.5 * iv.duration
+                           for c in placed) for iv in labels)
+    return found, invented
+
+
+def test_sound_finds_what_the_letterboxed_picture_cannot(material):
+    _, placed, f, prints = material
+    with_sound = align(f["stream"], f["compilation"], stream_sound=PrintIndex.of(prints["stream"]),
+                       compilation_sound=prints["compilation"])
+    picture_only = align(f["stream"], f["compilation"])
+    found, invented = found_clips(labels_from(with_sound), placed)
+    found_by_picture, _ = found_clips(labels_from(picture_only), placed)
+    assert invented == 0
+    assert found >= 2 and found > found_by_picture, (found, found_by_picture)
+    assert any(p.evidence and "sound" in p.evidence for p in with_sound)
+
+
+def test_speed_changes_are_measured(material):
+    _, placed, f, prints = material
+    pieces = align(f["stream"], f["compilation"], stream_sound=PrintIndex.of(prints["stream"]),
+                   compilation_sound=prints["compilation"])
+    for clip in placed:
+        on_it = [p for p in pieces if p.status == "match"
+                 and overlap(p.stream_start, p.stream_end, clip.source_start, clip.source_end) > 2.0]
+        for p in on_it:
+            assert p.speed == pytest.approx(clip.speed, abs=0.021), (clip, p)
+
+
+def test_a_compilation_of_another_recording_matches_nothing(material):
+    _, _, f, prints = material
+    pieces = align(f["stream"], f["elsewhere"], stream_sound=PrintIndex.of(prints["stream"]),
+                   compilation_sound=prints["elsewhere"])
+    assert labels_from(pieces) == []
+
+
+def test_cli_reports_the_evidence_and_caches_the_sound_print(material, gdm):
+    root, placed, _, _ = material
+    result = gdm("labels", "align", root / "stream.mp4", root / "compilation.mp4", "-o", root / "labels.json",
+                 "--report", root / "report.json", "--backbone", "efficientnet_lite0", "--input-size", "160",
+                 "--cache-dir", root / "cache", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    labels = json.loads((root / "labels.json").read_text())["highlights"]
+    assert len(labels) >= 2
+    pieces = json.loads((root / "report.json").read_text())["pieces"]
+    assert pieces[0]["status"] == "no match"  # the title card
+    assert {p["evidence"] for p in pieces if p["status"] == "match"} <= {"sound", "picture", "sound and picture"}
+    assert "by sound" in result.stderr or "by sound and picture" in result.stderr
+    assert len(list((root / "cache").glob("onsets-*.npz"))) == 3  # computed once per video
+    assert np.all([p["end"] > p["start"] for p in pieces])

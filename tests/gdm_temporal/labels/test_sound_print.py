@@ -1,0 +1,123 @@
+"""The sound print and the rules that join sound and picture: pure logic, on signals whose
+truth is known exactly."""
+
+import numpy as np
+import pytest
+
+from gdm_temporal.labels import audio_print as ap
+from gdm_temporal.labels.pieces import Piece, fuse, labels_from
+from gdm_temporal.labels.sound_match import SoundVotes, sound_pieces
+
+
+def beeps(times, seconds, rate=ap.RATE, seed=0):
+    """Short tones (a game's effects) at `times`, over faint noise."""
+    rng = np.random.default_rng(seed)
+    x = 0.001 * rng.standard_normal(int(seconds * rate)).astype(np.float32)
+    for k, t in enumerate(times):
+        a = int(t * rate)
+        n = min(int(0.08 * rate), x.size - a)
+        if n > 0:
+            freq = (300, 800, 1800, 3000)[k % 4]
+            x[a:a + n] += 0.5 * np.sin(2 * np.pi * freq * np.arange(n) / rate).astype(np.float32)
+    return x
+
+
+def test_onsets_are_timed_to_the_frame():
+    times = np.sort(np.random.default_rng(1).uniform(1, 59, 60))
+    times = times[np.r_[True, np.diff(times) > 0.15]]
+    found = ap.onsets_of([beeps(times, 60)]).frames * ap.FRAME_S
+    assert len(found) == len(times)
+    # A frame is stamped where its 32 ms window starts: a fixed lead, the same in every video.
+    lead = times - found
+    assert np.all((lead >= 0) & (lead <= 0.035)) and np.ptp(lead) <= 0.012
+
+
+def test_block_edges_change_nothing():
+    signal = beeps(np.arange(0.5, 300, 0.37), 300)
+    whole = ap.onsets_of([signal])
+    pieces = ap.onsets_of(np.array_split(signal, 37))
+    np.testing.assert_array_equal(whole.frames, pieces.frames)
+    np.testing.assert_array_equal(whole.bands, pieces.bands)
+
+
+def test_silence_has_no_print():
+    onsets = ap.onsets_of([np.zeros(ap.RATE * 10, np.float32)])
+    assert len(onsets.frames) == 0 and len(ap.PrintIndex.of(onsets).hashes) == 0
+
+
+def rhythm(seconds, rate_per_s, seed):
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.exponential(1 / rate_per_s, int(seconds * rate_per_s * 1.2)))
+    t = t[t < seconds]
+    return t, rng.integers(0, 4, len(t))
+
+
+def compile_onsets(stream_t, stream_b, cuts, title_s=3.0, seed=9):
+    """Onsets of a compilation: a title card with its own sounds, then each (start, end, speed)
+    cut of the stream in order. Returns the onsets and where each cut landed."""
+    rng = np.random.default_rng(seed)
+    t = list(rng.uniform(0, title_s, 4))
+    b = list(rng.integers(0, 4, 4))
+    placed, at = [], title_s
+    for start, end, speed in cuts:
+        inside = (stream_t >= start) & (stream_t < end)
+        t += list(at + (stream_t[inside] - start) / speed)
+        b += list(stream_b[inside])
+        length = (end - start) / speed
+        placed.append((at, at + length, start, end, speed))
+        at += length
+    order = np.argsort(t)
+    frames = np.round(np.array(t)[order] / ap.FRAME_S)
+    return ap.Onsets(frames, np.array(b)[order], at), placed
+
+
+def test_clips_are_found_on_their_line_at_their_speed():
+    stream_t, stream_b = rhythm(3600, 2.0, seed=3)  # an hour of play, two sounds a second
+    stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
+    cuts = [(1200.0, 1210.0, 1.0), (300.0, 308.0, 1.04), (2500.0, 2512.0, 0.97), (40.0, 47.0, 1.0)]
+    comp, placed = compile_onsets(stream_t, stream_b, cuts)
+    pieces = sound_pieces(SoundVotes(stream, comp), comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    matches = [p for p in pieces if p.status == "match"]
+    assert len(matches) == len(cuts)
+    for (at, until, start, end, speed), p in zip(placed, sorted(matches, key=lambda p: p.start)):
+        assert p.speed == pytest.approx(speed, abs=0.011)
+        assert abs(p.stream_at(at + 2) - (start + 2 * speed)) <= 0.15  # on the right line
+        assert p.start <= at + 1.5 and p.end >= until - 1.5  # where its sounds were heard
+
+
+def test_another_streams_sound_finds_nothing():
+    stream_t, stream_b = rhythm(3600, 2.0, seed=3)
+    other_t, other_b = rhythm(600, 2.0, seed=4)
+    stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
+    comp, _ = compile_onsets(other_t, other_b, [(100.0, 110.0, 1.0), (200.0, 212.0, 1.0)])
+    pieces = sound_pieces(SoundVotes(stream, comp), comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    assert [p for p in pieces if p.status == "match"] == []
+
+
+def seen(start, end, stream_start, status="match", confidence=0.9):
+    return Piece(start, end, stream_start, stream_start + end - start, 0.8, confidence, status, "picture", 1.0)
+
+
+def heard(start, end, stream_start, status="match", confidence=0.9, speed=1.0):
+    return Piece(start, end, stream_start, stream_start + speed * (end - start), None, confidence, status, "sound", speed)
+
+
+def test_agreement_confirms_even_two_unsure_witnesses():
+    [title, clip, end] = fuse([seen(3, 10, 100, "low confidence", 0.3)], [heard(3.4, 10, 100.4, "low confidence", 0.3)], 12)
+    assert title.status == "no match" and end.status == "no match"
+    assert clip.status == "match" and clip.evidence == "sound and picture"
+    assert clip.start == 3 and clip.end == 10 and clip.stream_start == pytest.approx(100)
+
+
+def test_either_alone_is_kept_and_a_conflict_goes_to_the_stronger():
+    out = fuse([seen(0, 8, 50), seen(10, 20, 300, "low confidence", 0.2)],
+               [heard(10, 20, 700, "match", 0.95), heard(30, 40, 900)], 40)
+    found = [p for p in out if p.found]
+    assert [(p.start, p.evidence, p.stream_start) for p in found] == [(0, "picture", 50), (10, "sound", 700),
+                                                                     (30, "sound", 900)]
+    assert labels_from(out)[0].start == 50
+
+
+def test_crossfade_overlap_is_no_conflict():
+    out = fuse([seen(0, 8.5, 50), seen(8.0, 16, 400)], [], 16)
+    assert [(p.start, p.end) for p in out if p.found] == [(0, 8.5), (8.0, 16)]
