@@ -1,12 +1,26 @@
-"""Benchmark `gdm labels align`: a 10 min compilation against a 4.5 h stream's cached features.
+"""Benchmark `gdm labels align`: quality per kind of edit on real game play, and speed at scale.
 
-Synthetic caches of the right sizes (512-d, 5 fps): the stream's embeddings drift like real
-footage (an AR(1) walk, so neighbouring steps are alike); the compilation is 40 clips of 15 s
-copied from random places of the stream with added noise (re-encoding), joined by 3 s of
-unrelated "title" steps. Reports wall time, peak RSS (fresh process), clips found and the
-boundary error.
+Quality: a 10-minute recording of Atari Breakout with sound (ale-py; a game whose pictures
+repeat) and, cut from it, one compilation per kind of edit: six shuffled clips of 6-14 s each
+time, from other places. Every compilation has a 3 s title card and a 2 s end card and is
+re-encoded (x264 crf 32, AAC 64 kb/s at 44.1 kHz); the kinds add, on top:
+  plain       hard cuts, resized to 288x352
+  channel     the edits of issue 16's report: 0.5 s crossfades, a box over a corner of every
+              second clip, resized to 288x352
+  letterbox   channel, letterboxed into 640x360
+  crop-9:16   channel, the centre 9:16 of the picture at 360x640
+  speed       channel, clips 3 and 5 played 4 % fast and 3 % slow (sound pitched with them)
+  music       channel, the game sound replaced by music
+  everything  letterbox + speed + music mixed over the game sound at half its level
+For each: clips found (a label covering at least half of a clip), invented (a label on no
+clip), the worst boundary error beyond the allowance (0.4 s, 0.5 s more inside a crossfade),
+and which evidence found the clips; with sound and picture, and picture alone (the previous
+aligner) for comparison.
 
-    python tools/bench_align.py [--stream-hours 4.5] [--compilation-minutes 10] [--out bench_results/align.json]
+Speed: a 20-minute compilation against a 10-hour stream on cached features (synthetic caches
+of the real sizes, 512-d embeddings at 5 fps, and sound prints with two onsets a second).
+
+    python tools/bench_align.py [--minutes 10] [--skip-quality] [--out bench_results/align.json]
 """
 
 from __future__ import annotations
@@ -21,102 +35,197 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))  # the compilation factory
 
-from benchkit import in_fresh_process, peak_rss_mb, write_report  # noqa: E402
+from benchkit import in_fresh_process, media_dir, peak_rss_mb, write_report  # noqa: E402
 from benchkit import machine as benchkit_machine  # noqa: E402
 
 FPS, DIM = 5.0, 512
+FEATURES = dict(backbone="efficientnet_lite0", progress=False)
 
 
-def _writer(path: Path, name: str):
-    from gdm_features.store import FeatureWriter
+def kinds():
+    from compilation_factory import Edits
 
-    identity = {"fps": FPS, "backbone": "resnet18", "weights": "IMAGENET1K_V1", "input_size": [224, 224],
-                "audio": json.dumps({"n_mels": 64, "present": False}), "preprocessing": "{}",
-                "source_fingerprint": name}
-    return FeatureWriter(path, identity, {"source": name}, DIM, 0, 256)
+    channel = dict(overlay_every=2, size=(288, 352), crossfade_s=0.5)
+    return {
+        "plain": Edits(crossfade_s=0.0, size=(288, 352)),
+        "channel": Edits(**channel),
+        "letterbox": Edits(**{**channel, "size": (360, 640)}, layout="letterbox"),
+        "crop-9:16": Edits(**{**channel, "size": (640, 360)}, layout="crop916"),
+        "speed": Edits(**channel, speeds={2: 1.04, 4: 0.97}),
+        "music": Edits(**channel, game_sound=False, music=0.5),
+        "everything": Edits(**{**channel, "size": (360, 640)}, layout="letterbox", speeds={2: 1.04, 4: 0.97},
+                            music=0.5),
+    }
 
 
-def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int = 0):
+def cuts_for(seed: int, minutes: float) -> list[tuple[float, float]]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
+    starts = np.sort(rng.choice(np.arange(10, minutes * 60 - 20, 20), 6, replace=False))
+    cuts = [(float(s), float(s + rng.uniform(6, 14))) for s in starts]
+    return [cuts[i] for i in rng.permutation(6)]
+
+
+def score(labels, placed) -> dict:
+    def overlap(a0, a1, b0, b1):
+        return max(0.0, min(a1, b1) - max(a0, b0))
+
+    found, worst = 0, 0.0
+    for clip in placed:
+        hits = [iv for iv in labels if overlap(iv.start, iv.end, clip.source_start, clip.source_end)
+                >= 0.5 * (clip.source_end - clip.source_start)]
+        if hits:
+            found += 1
+            hit = hits[0]
+            worst = max(worst, abs(hit.start - clip.source_start) - 0.4 - (0.5 if clip.fade_in else 0.0),
+                        abs(hit.end - clip.source_end) - 0.4 - (0.5 if clip.fade_out else 0.0))
+    invented = sum(not any(overlap(iv.start, iv.end, c.source_start, c.source_end) >= 0.5 * iv.duration
+                           for c in placed) for iv in labels)
+    return {"clips": len(placed), "found": found, "invented": invented, "worst_excess_s": round(max(worst, 0.0), 2)}
+
+
+def quality(minutes: float) -> dict:
+    from compilation_factory import make_edited_compilation
+    from gdm_features import FeatureFile, extract
+    from gdm_temporal.app.demo.atari import record_breakout
+    from gdm_temporal.labels.align import align, labels_from
+    from gdm_temporal.labels.audio_print import PrintIndex
+    from gdm_temporal.labels.sound_cache import sound_print
+
+    root = media_dir() / "align"
+    root.mkdir(exist_ok=True)
+    cache = root / "cache"
+    stream = root / f"breakout_{int(minutes)}min.mp4"
+    if not stream.exists():
+        record_breakout(stream, minutes * 60, seed=3, progress=False)
+    s = FeatureFile(extract(stream, cache_dir=cache, **FEATURES))
+    index = PrintIndex.of(sound_print(stream, cache))
+    rows = {}
+    for k, (kind, edits) in enumerate(kinds().items()):
+        video = root / f"comp_{kind.replace(':', '')}.mp4"
+        placed = make_edited_compilation(stream, cuts_for(20 + k, minutes), video, edits)
+        c = FeatureFile(extract(video, cache_dir=cache, **FEATURES))
+        started = time.perf_counter()
+        pieces = align(s, c, stream_sound=index, compilation_sound=sound_print(video, cache))
+        seconds = time.perf_counter() - started
+        row = score(labels_from(pieces), placed)
+        row["evidence"] = sorted({p.evidence for p in pieces if p.status == "match"})
+        row["align_s"] = round(seconds, 2)
+        row["picture_only"] = score(labels_from(align(s, c)), placed)
+        rows[kind] = row
+    return rows
+
+
+def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int = 0):
+    """Synthetic stream and compilation caches and sound prints: clips of 15 s copied (with
+    noise) from random places of the stream, between 3 s title cards."""
+    import numpy as np
+
+    from gdm_features.store import FeatureWriter
+    from gdm_temporal.labels.audio_print import FRAME_S, Onsets
+
+    def writer(path: Path, name: str) -> FeatureWriter:
+        identity = {"fps": FPS, "backbone": "resnet18", "weights": "IMAGENET1K_V1", "input_size": [224, 224],
+                    "audio": json.dumps({"n_mels": 64, "present": False}), "preprocessing": "{}",
+                    "source_fingerprint": name}
+        return FeatureWriter(path, identity, {"source": name}, DIM, 0, 256)
+
+    rng = np.random.default_rng(seed)
     n = int(stream_hours * 3600 * FPS)
-    stream_path = directory / "stream.h5"
     base = rng.normal(size=DIM).astype(np.float32)
     state = rng.normal(size=DIM).astype(np.float32)
-    keep = {}  # the rows the compilation will copy
     clip_len, n_clips = int(15 * FPS), int(minutes * 60 / 18)
     starts = np.sort(rng.choice(np.arange(0, n - clip_len, clip_len), size=n_clips, replace=False))
     wanted = {int(s) + k for s in starts for k in range(clip_len)}
-    with _writer(stream_path, "stream") as w:
+    keep = {}
+    with writer(directory / "stream.h5", "stream") as w:
         for first in range(0, n, 8192):
             m = min(8192, n - first)
             rows = np.empty((m, DIM), np.float32)
             for k in range(m):
                 state = 0.97 * state + 0.25 * rng.normal(size=DIM).astype(np.float32)
                 rows[k] = base + state
-            for k in range(m):
                 if first + k in wanted:
                     keep[first + k] = rows[k].copy()
             w.append(rows.astype(np.float16), np.zeros((m, 0), np.float16), np.arange(first, first + m) / FPS,
                      np.ones(m, bool))
         w.finish({"duration_s": n / FPS})
-    order = rng.permutation(n_clips)
-    rows, truth = [], []
+    seconds = n / FPS
+    onset_t = np.sort(rng.uniform(0, seconds, int(seconds * 2)))
+    onset_b = rng.integers(0, 4, len(onset_t))
+    rows, truth, comp_t, comp_b = [], [], [], []
     title = int(3 * FPS)
-    for index in order:
+    for index in rng.permutation(n_clips):
         rows += [base + rng.normal(size=DIM).astype(np.float32) * 2 for _ in range(title)]
         start = int(starts[index])
-        truth.append({"comp_start": len(rows) / FPS, "stream_start": start / FPS, "stream_end": (start + clip_len) / FPS})
+        at = len(rows) / FPS
+        truth.append({"stream_start": start / FPS, "stream_end": (start + clip_len) / FPS})
         rows += [keep[start + k] + 0.3 * rng.normal(size=DIM).astype(np.float32) for k in range(clip_len)]
-    comp_path = directory / "compilation.h5"
-    with _writer(comp_path, "compilation") as w:
+        inside = (onset_t >= start / FPS) & (onset_t < (start + clip_len) / FPS)
+        comp_t += list(at + onset_t[inside] - start / FPS)
+        comp_b += list(onset_b[inside])
+    with writer(directory / "compilation.h5", "compilation") as w:
         data = np.stack(rows)
         w.append(data.astype(np.float16), np.zeros((len(data), 0), np.float16), np.arange(len(data)) / FPS,
                  np.ones(len(data), bool))
         w.finish({"duration_s": len(data) / FPS})
-    return stream_path, comp_path, truth
+    stream_print = Onsets(np.round(onset_t / FRAME_S), onset_b, seconds)
+    order = np.argsort(comp_t)
+    comp_print = Onsets(np.round(np.array(comp_t)[order] / FRAME_S), np.array(comp_b)[order], len(rows) / FPS)
+    np.savez(directory / "prints.npz", sf=stream_print.frames, sb=stream_print.bands, ss=seconds,
+             cf=comp_print.frames, cb=comp_print.bands, cs=comp_print.seconds)
+    return truth
 
 
-def measure(stream: str, compilation: str, truth: list) -> dict:
+def speed(directory: str, truth: list) -> dict:
+    import numpy as np
+
     from gdm_features import FeatureFile
     from gdm_temporal.labels.align import align, labels_from
+    from gdm_temporal.labels.audio_print import Onsets, PrintIndex
 
-    start = time.perf_counter()
-    with FeatureFile(stream) as s, FeatureFile(compilation) as c:
-        pieces = align(s, c)
-    wall = time.perf_counter() - start
+    d = Path(directory)
+    with np.load(d / "prints.npz") as p:
+        stream_print = Onsets(p["sf"], p["sb"], float(p["ss"]))
+        comp_print = Onsets(p["cf"], p["cb"], float(p["cs"]))
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    with FeatureFile(d / "stream.h5") as s, FeatureFile(d / "compilation.h5") as c:
+        pieces = align(s, c, stream_sound=PrintIndex.of(stream_print), compilation_sound=comp_print)
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     labels = labels_from(pieces)
-    errors, found = [], 0
-    for t in truth:
-        hits = [iv for iv in labels if iv.start < t["stream_end"] and t["stream_start"] < iv.end]
-        if hits:
-            found += 1
-            errors += [abs(hits[0].start - t["stream_start"]), abs(hits[0].end - t["stream_end"])]
-    invented = sum(1 for iv in labels if not any(iv.start < t["stream_end"] and t["stream_start"] < iv.end
-                                                  for t in truth))
-    return {"wall_s": wall, "peak_rss_mb": peak_rss_mb(),
-            "clips": len(truth), "found": found, "invented": invented,
-            "max_boundary_error_s": max(errors) if errors else None}
+    found = sum(any(iv.start < t["stream_end"] and t["stream_start"] < iv.end for iv in labels) for t in truth)
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_rss_mb": round(peak_rss_mb()),
+            "clips": len(truth), "found": found}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stream-hours", type=float, default=4.5)
-    parser.add_argument("--compilation-minutes", type=float, default=10.0)
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the Breakout recording")
+    parser.add_argument("--stream-hours", type=float, default=10.0)
+    parser.add_argument("--compilation-minutes", type=float, default=20.0)
+    parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench_results/align.json"))
     args = parser.parse_args()
+    report = {"machine": benchkit_machine()}
+    if not args.skip_quality:
+        rows = in_fresh_process(quality, args.minutes)
+        report["quality"] = rows
+        print(f"align: 6 clips per compilation cut from {args.minutes:g} min of Atari Breakout with sound")
+        print(f"{'edit':<12}{'found':>7}{'invented':>10}{'worst s':>9}  {'picture only':>13}  evidence")
+        for kind, r in rows.items():
+            p = r["picture_only"]
+            print(f"{kind:<12}{r['found']:>5}/{r['clips']}{r['invented']:>10}{r['worst_excess_s']:>9.2f}  "
+                  f"{p['found']:>6}/{p['clips']} ({p['invented']} inv)  {', '.join(r['evidence']) or '-'}")
     with tempfile.TemporaryDirectory() as tmp:
-        stream, comp, truth = make_caches(Path(tmp), args.stream_hours, args.compilation_minutes)
-        result = in_fresh_process(measure, str(stream), str(comp), truth)
-    report = {"machine": benchkit_machine(),
-              "stream_hours": args.stream_hours, "compilation_minutes": args.compilation_minutes, **result}
-    print(f"align a {args.compilation_minutes:g} min compilation against a {args.stream_hours:g} h stream "
-          f"({int(args.stream_hours * 3600 * FPS)} x {DIM} steps), {os.cpu_count()} CPUs")
-    print(f"{'wall s':>8}{'peak RSS MB':>13}{'clips':>7}{'found':>7}{'invented':>10}{'max edge err s':>16}")
-    print(f"{result['wall_s']:>8.2f}{result['peak_rss_mb']:>13.0f}{result['clips']:>7}{result['found']:>7}"
-          f"{result['invented']:>10}{float('nan') if result['max_boundary_error_s'] is None else result['max_boundary_error_s']:>16.2f}")
+        truth = make_caches(Path(tmp), args.stream_hours, args.compilation_minutes)
+        result = in_fresh_process(speed, tmp, truth)
+    report["speed"] = {"stream_hours": args.stream_hours, "compilation_minutes": args.compilation_minutes, **result}
+    print(f"speed: a {args.compilation_minutes:g} min compilation against a {args.stream_hours:g} h stream, "
+          f"cached features and sound prints, {os.cpu_count()} CPUs: {result['wall_s']} s wall, "
+          f"{result['cpu_s']} s CPU, peak {result['peak_rss_mb']} MB, {result['found']}/{result['clips']} clips")
     write_report(args.out, report)
 
 

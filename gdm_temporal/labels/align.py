@@ -35,6 +35,7 @@ class AlignParams:
     # scores about 0 (a look-alike game scene, 1); the true line of a re-encoded clip, 3 or more.
     confirm_z: float = 1.5
     grow_z: float = 1.0  # a step whose picture is this far above background on the line belongs to it
+    picture_reach_s: float = 8.0  # how far a clip the picture found may grow along its line
 
 
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
@@ -50,7 +51,18 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(SoundVotes(stream_sound, compilation_sound), duration, cut_score,
                              compilation.fps, params.sound)
+    seen = [_checked(p, check, params) if p.status == "match" else p for p in seen]
     return fuse(seen, [_looked_at(p, check, params) for p in heard], duration)
+
+
+def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
+    """A clip the picture's search found, held to the same test as a line the sound proposes:
+    its steps must stand out from their background along it (a look-alike scene of a game
+    whose pictures repeat passes the search, not this); then it grows over its neighbours'
+    steps that still do (a fragment of a clip becomes the clip)."""
+    if check.z_along(seen.start, seen.end, seen.stream_start, seen.speed) < params.confirm_z:
+        return replace(seen, status="low confidence")
+    return _grown(seen, check, params, params.picture_reach_s)
 
 
 def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams) -> Piece:
@@ -60,21 +72,26 @@ def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     z = check.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
     if z < params.confirm_z:
         return heard
+    confidence = 1 - (1 - heard.confidence) * float(np.exp(-z / params.confirm_z))
+    grown = _grown(heard, check, params, params.sound.grow_s + 1.0)
+    return replace(grown, status="match", evidence="sound and picture", confidence=confidence)
+
+
+def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: float) -> Piece:
+    """`piece` grown at either edge, up to `reach_s`, over steps whose picture z-score on its
+    line (a 3-step mean) stays at least `grow_z`."""
     fps = check.stream.fps
-    reach = params.sound.grow_s + 1.0
-    around = check.z_steps(heard.start - reach, heard.end + reach, heard.stream_at(heard.start - reach), heard.speed)
-    first = int(round(max(0.0, heard.start - reach) * fps))
-    start, end = heard.start, heard.end
-    lead_in = around[: int(round((heard.start) * fps)) - first]
-    for value in lead_in[::-1]:  # grow back while the picture holds the line
-        if not value >= params.grow_z:
+    lo_s = max(0.0, piece.start - reach_s)
+    z = check.z_steps(lo_s, piece.end + reach_s, piece.stream_at(lo_s), piece.speed)
+    z = np.convolve(np.nan_to_num(z, nan=-9.0), np.ones(3) / 3, mode="same")
+    first = int(round(lo_s * fps))
+    start, end = piece.start, piece.end
+    for value in z[: int(round(piece.start * fps)) - first][::-1]:
+        if value < params.grow_z:
             break
         start -= 1 / fps
-    tail = around[int(round(heard.end * fps)) - first:]
-    for value in tail:
-        if not value >= params.grow_z:
+    for value in z[int(round(piece.end * fps)) - first:]:
+        if value < params.grow_z:
             break
         end += 1 / fps
-    confidence = 1 - (1 - heard.confidence) * float(np.exp(-z / params.confirm_z))
-    return replace(heard, start=start, end=end, stream_start=heard.stream_at(start), stream_end=heard.stream_at(end),
-                   status="match", evidence="sound and picture", confidence=confidence)
+    return replace(piece, start=start, end=end, stream_start=piece.stream_at(start), stream_end=piece.stream_at(end))

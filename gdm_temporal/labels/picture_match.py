@@ -68,6 +68,7 @@ class PictureCheck:
     comp: np.ndarray  # normalised compilation embeddings, 0 where no frame
     mean: np.ndarray  # per compilation step: similarity to all stream steps, mean...
     std: np.ndarray  # ...and spread
+    still: np.ndarray  # per compilation step: the picture did not move (a card): no say on any line
 
     def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> np.ndarray:
         """Per compilation step in `[start_s, end_s)`, the z-score of its similarity to the stream
@@ -82,6 +83,7 @@ class PictureCheck:
             rows = self.stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1)).visual[j[ok] - j[ok].min()]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
+        z[self.still[i]] = np.nan
         return z
 
     def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
@@ -89,13 +91,18 @@ class PictureCheck:
         return float(np.nanmean(z)) if np.isfinite(z).any() else 0.0
 
 
-def _motion(visual: np.ndarray) -> float:
-    """Mean `1 - cosine` between consecutive raw embeddings: 0 for a still picture."""
-    if len(visual) < 2:
-        return 0.0
+def _step_motion(visual: np.ndarray) -> np.ndarray:
+    """Per step, `1 - cosine` of its raw embedding with the step before (and after): 0 where
+    the picture is still."""
     x = visual.astype(np.float32)
     x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
-    return float(np.mean(1.0 - np.einsum("ij,ij->i", x[1:], x[:-1])))
+    change = 1.0 - np.einsum("ij,ij->i", x[1:], x[:-1]) if len(x) > 1 else np.zeros(0, np.float32)
+    return np.maximum(np.r_[change, 0.0], np.r_[0.0, change]) if len(x) else np.zeros(0, np.float32)
+
+
+def _motion(visual: np.ndarray) -> float:
+    """Mean change between consecutive raw embeddings: 0 for a still picture."""
+    return float(np.mean(_step_motion(visual))) if len(visual) > 1 else 0.0
 
 
 def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: PictureParams = PictureParams(),
@@ -178,7 +185,8 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         pieces.append(Piece(a / fps, b / fps))
     mean = total / max(count, 1)
     std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
-    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std)
+    still = _step_motion(comp.visual) < params.min_motion
+    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std, still)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarray, offset: int, a: int, b: int,

@@ -130,8 +130,11 @@ def _candidates(votes: SoundVotes, params: SoundParams) -> list[_Heard]:
         hist = np.bincount(key - base, weights=weight)
         smooth = hist + np.r_[0.0, hist[:-1]] + np.r_[hist[1:], 0.0]
         left, right = np.r_[-1.0, smooth[:-1]], np.r_[smooth[1:], -1.0]
+        by_key = np.argsort(key, kind="stable")
+        sorted_key = key[by_key]
         for k in np.flatnonzero((smooth >= params.min_votes) & (smooth >= left) & (smooth > right)):
-            on = np.abs(key - base - k) <= 1
+            lo, hi = np.searchsorted(sorted_key, [k + base - 1, k + base + 2])
+            on = by_key[lo:hi]
             order = np.argsort(comp_s[on])
             t, e, w = comp_s[on][order], ends_s[on][order], weight[on][order]
             breaks = np.flatnonzero(np.diff(t) > params.max_gap_s) + 1
@@ -147,18 +150,23 @@ def sound_pieces(votes: SoundVotes, duration: float, cut_score: np.ndarray, fps:
     """Clips the sound finds, strongest first, each claiming the stretch where it was heard;
     a clip whose stretch another line explains nearly as well is only "low confidence"."""
     candidates = _candidates(votes, params)
+    first = np.array([c.first for c in candidates])
+    last = np.array([c.last for c in candidates])
+    weight = np.array([c.votes for c in candidates])
+    speed = np.array([c.speed for c in candidates])
+    intercept = np.array([c.intercept for c in candidates])
     chosen: list[tuple[_Heard, float]] = []
     for h in candidates:
-        # Rivals: other lines heard over most of this one's stretch (a rhythm recurring inside a
-        # longer clip does not make the clip doubtful; a whole stretch two ways does).
-        overlapping = [c for c in candidates if min(c.last, h.last) - max(c.first, h.first) > 0.5 * (h.last - h.first)]
-        rivals = [c.votes for c in overlapping
-                  if abs(c.stream_at(max(c.first, h.first)) - h.stream_at(max(c.first, h.first))) > 1.0]
         # Taken: most of its stretch is already another chosen clip's (clips overlap only by a
         # crossfade and the slack of where their first and last onsets fall).
-        taken = any(min(c.last, h.last) - max(c.first, h.first) > 0.5 * (h.last - h.first) for c, _ in chosen)
-        if not taken:
-            chosen.append((h, h.votes / max(max(rivals, default=0.0), 1e-9)))
+        if any(min(c.last, h.last) - max(c.first, h.first) > 0.5 * (h.last - h.first) for c, _ in chosen):
+            continue
+        # Rivals: other lines heard over most of this one's stretch (a rhythm recurring inside a
+        # longer clip does not make the clip doubtful; a whole stretch two ways does).
+        at = np.maximum(first, h.first)
+        over = (np.minimum(last, h.last) - at > 0.5 * (h.last - h.first)) \
+            & (np.abs(intercept + speed * at - h.stream_at(at)) > 1.0)
+        chosen.append((h, h.votes / max(float(weight[over].max()) if over.any() else 0.0, 1e-9)))
     spans = [(h.first, h.last, h, lead) for h, lead in chosen]
     pieces = []
     for lo, hi, h, lead in _placed(spans, cut_score, duration, fps, params.grow_s):
