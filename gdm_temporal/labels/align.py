@@ -35,6 +35,7 @@ class AlignParams:
     # scores about 0 (a look-alike game scene, 1); the true line of a re-encoded clip, 3 or more.
     confirm_z: float = 1.5
     grow_z: float = 1.0  # a step whose picture is this far above background on the line belongs to it
+    picture_lead: float = 0.3  # a picture-only match's z-score lead over the best other line
     picture_reach_s: float = 8.0  # how far a clip the picture found may grow along its line
 
 
@@ -57,10 +58,12 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
 
 def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     """A clip the picture's search found, held to the same test as a line the sound proposes:
-    its steps must stand out from their background along it (a look-alike scene of a game
-    whose pictures repeat passes the search, not this); then it grows over its neighbours'
+    its steps must stand out from their background along it, and more than along any other
+    line their top matches suggest (a look-alike scene of a game whose pictures repeat passes
+    the search, not this); then it grows over its neighbours'
     steps that still do (a fragment of a clip becomes the clip)."""
-    if check.z_along(seen.start, seen.end, seen.stream_start, seen.speed) < params.confirm_z:
+    z = check.z_along(seen.start, seen.end, seen.stream_start, seen.speed)
+    if z < params.confirm_z or z - check.rival_z(seen.start, seen.end, seen.stream_start, seen.speed) < params.picture_lead:
         return replace(seen, status="low confidence")
     return _grown(seen, check, params, params.picture_reach_s)
 

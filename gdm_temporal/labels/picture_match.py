@@ -69,6 +69,7 @@ class PictureCheck:
     mean: np.ndarray  # per compilation step: similarity to all stream steps, mean...
     std: np.ndarray  # ...and spread
     still: np.ndarray  # per compilation step: the picture did not move (a card): no say on any line
+    top_idx: np.ndarray  # per compilation step: its best stream steps
 
     def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> np.ndarray:
         """Per compilation step in `[start_s, end_s)`, the z-score of its similarity to the stream
@@ -89,6 +90,26 @@ class PictureCheck:
     def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
         z = self.z_steps(start_s, end_s, stream_start_s, speed)
         return float(np.nanmean(z)) if np.isfinite(z).any() else 0.0
+
+    def rival_z(self, start_s: float, end_s: float, stream_start_s: float, speed: float, n: int = 8) -> float:
+        """The best `z_along` of the other lines the stretch's top matches vote for (more than
+        1 s from this one): how well the stream elsewhere explains the same pictures."""
+        fps = self.stream.fps
+        a, b = int(round(start_s * fps)), min(len(self.comp), int(round(end_s * fps)))
+        if b <= a:
+            return 0.0
+        offsets = (self.top_idx[a:b] - np.arange(a, b)[:, None]).ravel()
+        values, counts = np.unique(offsets, return_counts=True)
+        own = stream_start_s * fps - a
+        best = 0.0
+        for offset in values[np.argsort(-counts)]:
+            if abs(offset - own) <= fps:
+                continue
+            best = max(best, self.z_along(start_s, end_s, (a + offset) / fps, speed))
+            n -= 1
+            if n == 0:
+                break
+        return best
 
 
 def _step_motion(visual: np.ndarray) -> np.ndarray:
@@ -186,7 +207,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     mean = total / max(count, 1)
     std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
     still = _step_motion(comp.visual) < params.min_motion
-    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std, still)
+    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std, still, top_idx)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarray, offset: int, a: int, b: int,

@@ -51,17 +51,13 @@ def _strength(p: Piece) -> tuple[int, float]:
 
 
 def _confirmed(picture: Piece, sound: Piece) -> Piece:
-    """One clip seen and heard: the picture's per-step edges where it is sure, else the union."""
-    if picture.status == "match":
-        start, end = picture.start, picture.end
-        line = picture
-    else:
-        start, end = min(picture.start, sound.start), max(picture.end, sound.end)
-        line = sound if sound.status == "match" else picture
+    """One clip seen and heard: the union of both stretches (either may hold only a fragment of
+    the clip: a quiet stretch, a look-alike stretch), on the surer one's line."""
+    start, end = min(picture.start, sound.start), max(picture.end, sound.end)
+    line = picture if _strength(picture) >= _strength(sound) else sound
     confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
     # Two independent witnesses on one line: a match even where each alone was unsure.
-    status = "match"
-    return Piece(start, end, line.stream_at(start), line.stream_at(end), picture.similarity, confidence, status,
+    return Piece(start, end, line.stream_at(start), line.stream_at(end), picture.similarity, confidence, "match",
                  "sound and picture", line.speed)
 
 
