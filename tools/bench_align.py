@@ -100,7 +100,7 @@ def quality(minutes: float) -> dict:
     cache = root / "cache"
     stream = root / f"breakout_{int(minutes)}min.mp4"
     if not stream.exists():
-        record_breakout(stream, minutes * 60, seed=3, progress=False)
+        record_breakout(stream, minutes * 60, seed=3, progress=False, varied_aim=True)
     s = FeatureFile(extract(stream, cache_dir=cache, **FEATURES))
     index = PrintIndex.of(sound_print(stream, cache))
     rows = {}

@@ -54,12 +54,14 @@ def _make_env():
 class _Policy:
     """Follows the ball with the paddle, but not perfectly: it drifts off for a while now and
     then, so lives are lost at a realistic, rare rate; and it waits two seconds before serving.
-    Where on the paddle it aims changes every half second or so, so the ball's path varies as a
-    person's play does: a perfect tracker sends the ball round one exact loop for minutes, with
-    the same pictures and sounds every 18 s."""
+    With `varied_aim`, where on the paddle it aims changes every half second or so, so the
+    ball's path varies as a person's play does: a perfect tracker can send the ball round one
+    exact loop for minutes, with the same pictures and sounds every 18 s (harmless for learning
+    highlights, fatal for telling two moments apart, as alignment must)."""
 
-    def __init__(self, rng: np.random.Generator) -> None:
+    def __init__(self, rng: np.random.Generator, varied_aim: bool = False) -> None:
         self.rng = rng
+        self.varied_aim = varied_aim
         self.distracted_for = 0
         self.serve_in = SERVE_DELAY
         self.aim = 0
@@ -76,19 +78,20 @@ class _Policy:
             return int(self.rng.integers(0, 4))
         if self.rng.random() < 1 / (60 * GAME_HZ):  # about once a minute of play
             self.distracted_for = int(self.rng.integers(GAME_HZ // 2, 3 * GAME_HZ))
-        if self.rng.random() < 1 / 30:
+        if self.varied_aim and self.rng.random() < 1 / 30:
             self.aim = int(self.rng.integers(-6, 7))
         ball, paddle = int(ram[_RAM_BALL_X]), int(ram[_RAM_PADDLE_X])
         offset = ball - (paddle + 8 + self.aim)
         return RIGHT if offset > 3 else LEFT if offset < -3 else NOOP
 
 
-def record_breakout(path: Path | str, seconds: float, seed: int, progress: bool = True) -> Recording:
+def record_breakout(path: Path | str, seconds: float, seed: int, progress: bool = True,
+                    varied_aim: bool = False) -> Recording:
     """Play for `seconds` (restarting after game over) and write the MP4 to `path`."""
     path = Path(path)
     env = _make_env()
     rng = np.random.default_rng(seed)
-    policy = _Policy(rng)
+    policy = _Policy(rng, varied_aim)
     obs, info = env.reset(seed=seed)
     lives, games, lost_at = info["lives"], 1, []
     n_frames = int(round(seconds * GAME_HZ))

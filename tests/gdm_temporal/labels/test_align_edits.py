@@ -26,9 +26,9 @@ def material(tmp_path_factory):
     from gdm_temporal.app.demo.atari import record_breakout
 
     root = tmp_path_factory.mktemp("align-edits")
-    stream = record_breakout(root / "stream.mp4", 240, seed=5, progress=False).video
+    stream = record_breakout(root / "stream.mp4", 240, seed=5, progress=False, varied_aim=True).video
     placed = make_edited_compilation(stream, CUTS, root / "compilation.mp4", EDITS)
-    other = record_breakout(root / "other.mp4", 60, seed=6, progress=False).video
+    other = record_breakout(root / "other.mp4", 60, seed=6, progress=False, varied_aim=True).video
     make_edited_compilation(other, [(5.0, 15.0), (30.0, 40.0)], root / "elsewhere.mp4", EDITS)
     cache = root / "cache"
     features = {p.stem: FeatureFile(extract(p, cache_dir=cache, **FEATURES))
