@@ -121,3 +121,17 @@ def test_either_alone_is_kept_and_a_conflict_goes_to_the_stronger():
 def test_crossfade_overlap_is_no_conflict():
     out = fuse([seen(0, 8.5, 50), seen(8.0, 16, 400)], [], 16)
     assert [(p.start, p.end) for p in out if p.found] == [(0, 8.5), (8.0, 16)]
+
+
+def test_a_cut_is_one_jump_and_a_crossfade_peaks_in_its_middle():
+    from gdm_temporal.labels.shots import CUT_SCORE, jump_scores
+
+    rng = np.random.default_rng(2)
+    a, b = np.abs(rng.normal(size=64)), np.abs(rng.normal(size=64))
+    a[32:], b[:32] = 0, 0  # a title card and a game scene share few active features
+    cut = np.stack([a] * 20 + [b] * 20)
+    scores = jump_scores(cut)
+    assert scores.max() >= CUT_SCORE and abs(int(np.argmax(scores)) - 20) <= 1
+    assert scores[:17].max() == pytest.approx(0, abs=1e-6)  # a still picture never jumps
+    fade = np.stack([a] * 20 + [a + (b - a) * w for w in (0.25, 0.5, 0.75)] + [b] * 20)
+    assert abs(int(np.argmax(jump_scores(fade))) - 21) <= 1  # the fade's middle
