@@ -24,7 +24,7 @@ from .data import Normalizer, feature_identity
 from ..timeline.segments import SegmentParams
 from .model import HeadConfig, HighlightHead
 
-FORMAT = "gdm.head/1"
+FORMAT = "gdm.head/2"  # /2: one branch per modality, fused late (a /1 head is retrained, in seconds)
 
 
 def save_head(path: Path | str, head: HighlightHead, config: dict, norm: Normalizer) -> Path:
@@ -50,6 +50,9 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
                            "(a gdm head never does; do not load it)") from None
         raise GdmError(f"{path}: not a readable head checkpoint (truncated or damaged: "
                        f"{type(exc).__name__})") from None
+    if isinstance(payload, dict) and payload.get("format") == "gdm.head/1":
+        raise GdmError(f"{path}: a head made by an older gdm (one input block, not one branch per modality); "
+                       "train it again with gdm train (it takes seconds on cached features)")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GdmError(f"{path}: not a gdm head checkpoint (format {FORMAT} expected)")
     try:
@@ -72,8 +75,8 @@ def _structure_problem(head: HighlightHead, config: dict, norm: Normalizer) -> s
     if (len(norm.visual_mean), len(norm.visual_std), len(norm.audio_mean), len(norm.audio_std)) != \
             (visual, visual, audio, audio) or norm.visual_basis.shape[0] != visual:
         return "normalisation widths do not match its dims"
-    if norm.out_dim != head.config.to_json()["input_dim"]:
-        return "the model's input width does not match its normalisation"
+    if (norm.components, norm.audio_dim) != (head.config.visual_dim, head.config.audio_dim):
+        return "the model's input widths do not match its normalisation"
     arrays = (norm.visual_mean, norm.visual_std, norm.audio_mean, norm.audio_std, norm.visual_basis)
     if not all(np.isfinite(a).all() for a in arrays) or (norm.visual_std <= 0).any() or (norm.audio_std <= 0).any():
         return "normalisation holds values that are not finite or not positive"
@@ -100,13 +103,19 @@ def extract_options_for(config: dict) -> dict:
             "input_size": tuple(trained["input_size"])}
 
 
+def hears_muted_streams(config: dict) -> bool:
+    """A head that looks at the picture scores a muted stream with its picture branch alone."""
+    return config["architecture"]["visual_dim"] > 0
+
+
 def check_features(config: dict, features: FeatureFile, name: str) -> None:
     """Refuse features made with other settings than the head was trained on."""
     trained_audio = config["dims"]["audio"]
-    if features.audio_dim != trained_audio:
+    if features.audio_dim != trained_audio and trained_audio and not (features.audio_dim == 0 and
+                                                                         hears_muted_streams(config)):
         if features.audio_dim == 0:
-            raise GdmError(f"{name} has no sound, but the head was trained on streams with sound; score it "
-                           "without a head (cold start), or train a head on streams without sound")
+            raise GdmError(f"{name} has no sound, and the head only listens (trained with --modalities audio); "
+                           "score it with a head that looks at the picture, or without a head (cold start)")
         raise GdmError(f"{name} has {features.audio_dim} audio columns, the head was trained on {trained_audio}; "
                        "extract it with the head's settings")
     trained, given = config["features"], feature_identity(features.attrs)

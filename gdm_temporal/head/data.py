@@ -30,6 +30,8 @@ INPUT_CLIP = 8.0  # normalised inputs are clipped: another stream may drift far 
 VISUAL_COMPONENTS = 64  # principal components of the visual features the head sees
 PCA_MAX_STEPS = 262_144  # steps sampled (whole slices, evenly spread) to fit the components
 
+MODALITIES = ("visual", "audio")
+
 FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing")
 
 
@@ -105,7 +107,8 @@ class Normalizer:
 
     Visual: standardised per column (std floored, see STD_FLOOR_*), then whitened onto its
     top principal components: a head trained on a few dozen highlights otherwise memorises
-    the hundreds of raw backbone dimensions. Audio: standardised. Everything clipped.
+    the hundreds of raw backbone dimensions. Audio: standardised. Everything clipped. A head
+    that does not use a modality has 0 columns of it (`components` or `audio_dim` is 0).
     """
 
     visual_mean: np.ndarray
@@ -157,10 +160,12 @@ class Normalizer:
 
     @classmethod
     def fit(cls, streams: list[Stream], regions: list[Region], components: int = VISUAL_COMPONENTS,
-            slice_steps: int = 4096) -> "Normalizer":
+            slice_steps: int = 4096, modalities: tuple[str, ...] = MODALITIES) -> "Normalizer":
         """Two passes over the training regions, slice by slice: moments, then covariance."""
         visual_dim = streams[0].features.visual_dim
-        audio_dim = max(s.features.audio_dim for s in streams)
+        audio_dim = max(s.features.audio_dim for s in streams) if "audio" in modalities else 0
+        if "visual" not in modalities:
+            components = 0
         sums = {"v": np.zeros(visual_dim), "vv": np.zeros(visual_dim), "a": np.zeros(audio_dim),
                 "aa": np.zeros(audio_dim)}
         n_visual = n_audio = 0
@@ -170,7 +175,7 @@ class Normalizer:
             sums["vv"] += np.square(visual).sum(0)
             n_visual += len(visual)
             if window.audio.shape[1] == audio_dim and audio_dim:
-                audio = window.audio.astype(np.float64)
+                audio = window.audio[:, :audio_dim].astype(np.float64)
                 sums["a"] += audio.sum(0)
                 sums["aa"] += np.square(audio).sum(0)
                 n_audio += len(audio)
@@ -179,6 +184,8 @@ class Normalizer:
         vm, vs = _moments(sums["v"], sums["vv"], n_visual)
         am, as_ = _moments(sums["a"], sums["aa"], n_audio)
         partial = cls(vm, vs, am, as_, np.eye(visual_dim, dtype=np.float32))
+        if components == 0:
+            return cls(vm, vs, am, as_, np.zeros((visual_dim, 0), np.float32))
         # The basis needs far fewer samples than 100 h of steps: every k-th slice, in float32.
         stride = max(1, math.ceil(n_visual / PCA_MAX_STEPS))
         covariance = np.zeros((visual_dim, visual_dim))
@@ -219,11 +226,14 @@ class WindowReader:
     Serves windows from an LRU cache of normalised blocks of `block` steps, bounded by
     `capacity_bytes`: one HDF5 read per block instead of one per window, so an epoch over a
     4.5 h stream reads the file once, while 100 h of streams still stay within the bound.
+    `without` takes a modality away, as a muted stream (or a black screen) would: its block
+    is fed as zeros, the training mean.
     """
 
     def __init__(self, streams: list[Stream], norm: Normalizer, block: int = 512,
-                 capacity_bytes: int = 512 * 2**20) -> None:
+                 capacity_bytes: int = 512 * 2**20, without: tuple[str, ...] = ()) -> None:
         self.streams, self.norm, self.block = streams, norm, block
+        self.without = without
         self._max_blocks = max(4, capacity_bytes // (block * norm.out_dim * 4))
         self._cache: OrderedDict[tuple[int, int], np.ndarray] = OrderedDict()
 
@@ -233,11 +243,19 @@ class WindowReader:
             self._cache.move_to_end(key)
             return self._cache[key]
         window = self.streams[stream].features.read(index * self.block, self.block)
-        data = self.norm.apply(window.visual, window.audio, window.frame_ok)
+        audio = window.audio[:, :0] if "audio" in self.without else window.audio
+        frame_ok = np.zeros_like(window.frame_ok) if "visual" in self.without else window.frame_ok
+        data = self.norm.apply(window.visual, audio, frame_ok)
         self._cache[key] = data
         if len(self._cache) > self._max_blocks:
             self._cache.popitem(last=False)
         return data
+
+    def modalities(self, stream: int) -> tuple[str, ...]:
+        """What the head may use on this stream: the picture unless taken away, the sound where
+        the stream has it (a muted stream is scored from its picture alone)."""
+        has_audio = self.norm.audio_dim and self.streams[stream].features.audio_dim == self.norm.audio_dim
+        return tuple(m for m in MODALITIES if m not in self.without and (m == "visual" or has_audio))
 
     def read(self, stream: int, start: int, length: int) -> tuple[np.ndarray, np.ndarray]:
         n_steps = self.streams[stream].n_steps

@@ -43,6 +43,7 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
     total = np.zeros(region.length, np.float64)
     weight = np.zeros(region.length, np.float64)
     spans = list(region_windows(region, window, hop))
+    present = reader.modalities(region.stream)
     reported = 0
     for first in range(0, len(spans), batch):
         group = spans[first:first + batch]
@@ -51,7 +52,7 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
         stacked = np.zeros((len(inputs), width, inputs[0].shape[1]), np.float32)
         for k, x in enumerate(inputs):
             stacked[k, :len(x)] = x
-        probs = torch.sigmoid(head(torch.from_numpy(stacked).to(device))).float().cpu().numpy()
+        probs = torch.sigmoid(head(torch.from_numpy(stacked).to(device), present)).float().cpu().numpy()
         for (s, n), p in zip(group, probs):
             w = _ramp(n, window - hop, at_start=s == region.start, at_end=s + n == region.end)
             total[s - region.start:s - region.start + n] += p[:n] * w

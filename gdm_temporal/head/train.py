@@ -3,6 +3,9 @@ epoch, keep the best checkpoint, stop early, choose the threshold on validation.
 
 Threshold rule: the one that maximises frame-level F1 on the validation steps, scored by
 the best epoch's head (the highest such threshold on ties).
+
+Every output of the head is trained (see `model.py`): the fused one and each modality's
+branch, so a muted stream is scored by a picture branch as good as a picture-only head.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from gdm_features.errors import GdmError
 from gdm_features.store import SCHEMA
 
 from .checkpoint import save_head
-from .data import Normalizer, Stream, WindowReader, feature_identity
+from .data import MODALITIES, Normalizer, Stream, WindowReader, feature_identity
 from .evaluate import metrics_for, score_regions
 from ..labels.manifest import Region
 from ..timeline.metrics import best_f1_threshold, frame_metrics
-from .model import HeadConfig, HighlightHead
+from .model import HeadConfig, HighlightHead, set_linear
 from ..timeline.segments import SegmentParams
 
 
@@ -34,17 +37,19 @@ class TrainSettings:
     epochs: int = 50
     window: int = 128  # steps per training window (25.6 s at 5 fps)
     batch: int = 32
+    min_windows: int = 256  # per epoch: a few minutes of labels still make several steps an epoch
     lr: float = 2e-3
     weight_decay: float = 1e-4
     patience: int = 10  # epochs without a better validation AP before stopping
     seed: int = 0
     positive_share: float = 0.5  # share of windows placed on a labelled highlight
     hard_negative_share: float = 0.25  # share of the rest placed on a rejected span, where there are any
-    proj_dim: int = 128
+    proj_dim: int = 64
     hidden: int = 64
     layers: int = 1
     bidirectional: bool = True
     dropout: float = 0.2
+    modalities: tuple[str, ...] = MODALITIES  # what the head sees: picture, sound or both
     device: str = "cpu"
 
 
@@ -54,7 +59,7 @@ def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSet
     them placed on highlights so rare positives are seen every epoch, and a share of the rest on
     spans a reviewer rejected (hard negatives: what the scorer wrongly liked)."""
     lengths = np.array([r.length for r in regions], np.float64)
-    n_windows = max(1, math.ceil(lengths.sum() / s.window))
+    n_windows = max(s.min_windows, math.ceil(lengths.sum() / s.window))
     positives = [(k, step) for k, r in enumerate(regions)
                  for step in np.flatnonzero(streams[r.stream].targets[r.start:r.end] > 0.5) + r.start]
     hard = [(k, step) for k, r in enumerate(regions) if streams[r.stream].hard_negatives is not None
@@ -77,6 +82,37 @@ def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSet
             start = int(rng.integers(region.start, region.end - length + 1))
         windows.append((region.stream, start, length))
     return windows
+
+
+def _branch_readers(streams: list[Stream], norm: Normalizer, config: HeadConfig) -> dict[str, WindowReader]:
+    """Per branch, a reader that gives the head only that branch's modality."""
+    return {m: WindowReader(streams, norm, without=tuple(o for o in MODALITIES if o != m)) for m in config.modalities}
+
+
+def _step_logits(head, reader, regions, device) -> np.ndarray:
+    p = np.clip(np.concatenate(score_regions(head, reader, regions, device)).astype(np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
+
+
+def _logistic(x: np.ndarray, targets: np.ndarray) -> tuple[list[float], float]:
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=1.0).fit(x, targets > 0.5)
+    return [float(w) for w in fit.coef_[0]], float(fit.intercept_[0])
+
+
+def _calibrate(head: HighlightHead, readers: dict[str, WindowReader], regions: list[Region], targets: np.ndarray,
+               device) -> None:
+    """Fit, on the validation steps, each branch's one-input calibration and the fused
+    regression over both branches' logits (see `model.py`)."""
+    logits = {}
+    for modality, reader in readers.items():
+        calibration = head.branch(modality).calibration
+        set_linear(calibration, [1.0], 0.0)
+        logits[modality] = _step_logits(head, reader, regions, device)
+        set_linear(calibration, *_logistic(logits[modality][:, None], targets))
+    if head.fuse is not None:
+        set_linear(head.fuse, *_logistic(np.stack([logits["visual"], logits["audio"]], axis=1), targets))
 
 
 def _batch(reader: WindowReader, windows: list[tuple[int, int, int]], width: int):
@@ -108,9 +144,9 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     rng = np.random.default_rng(settings.seed)
     device = resolve_device(settings.device)
     started = time.perf_counter()
-    norm = Normalizer.fit(streams, train_regions)
+    norm = Normalizer.fit(streams, train_regions, modalities=settings.modalities)
     reader = WindowReader(streams, norm)
-    config = HeadConfig(norm.out_dim, settings.proj_dim, settings.hidden, settings.layers,
+    config = HeadConfig(norm.components, norm.audio_dim, settings.proj_dim, settings.hidden, settings.layers,
                         settings.bidirectional, settings.dropout)
     head = HighlightHead(config).to(device)
     optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
@@ -122,7 +158,8 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     if not val_targets.any():
         raise GdmError("the validation split has no labelled highlight, so no head could be judged; label "
                        "more of the streams, or give a 'val' stream with highlights")
-    best = {"ap": -1.0, "epoch": -1, "state": None}
+    readers = _branch_readers(streams, norm, config)
+    best = {m: {"ap": -1.0, "epoch": 0, "state": None} for m in config.modalities}
     history = []
     for epoch in range(settings.epochs):
         head.train()
@@ -131,7 +168,8 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
         for first in range(0, len(windows), settings.batch):
             group = sorted(windows[first:first + settings.batch])  # sequential reads per file
             x, y, mask = (t.to(device) for t in _batch(reader, group, settings.window))
-            loss = (loss_fn(head(x), y) * mask).sum() / mask.sum()
+            outputs = head.branches(x)  # each branch learns alone; fusion is fitted afterwards
+            loss = sum((loss_fn(logits, y) * mask).sum() for logits in outputs.values()) / (mask.sum() * len(outputs))
             if not torch.isfinite(loss):  # never train on (or save) numbers that are not numbers
                 raise GdmError("training diverged (the loss is not a finite number); check the features "
                                "(gdm inspect) or lower --lr")
@@ -140,27 +178,49 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             nn.utils.clip_grad_norm_(head.parameters(), 1.0)
             optimizer.step()
             losses.append(float(loss.detach()))
-        val_scores = score_regions(head, reader, val_regions, device)
-        ap = frame_metrics(np.concatenate(val_scores), val_targets, 0.5)["ap"]
-        ap = -0.0 if math.isnan(ap) else ap
-        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_ap": ap})
-        improved = ap > best["ap"]
+        aps = {m: _ap(_step_logits(head, r, val_regions, device), val_targets) for m, r in readers.items()}
+        improved = [m for m in aps if aps[m] > best[m]["ap"]]
+        for m in improved:  # each branch keeps its own best epoch
+            best[m] = {"ap": aps[m], "epoch": epoch + 1, "state": copy.deepcopy(head.branch(m).state_dict())}
+        history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), **{f"val_ap_{m}": v for m, v in aps.items()}})
+        log(f"epoch {epoch + 1:3d}/{settings.epochs}  loss {np.mean(losses):.4f}  val AP "
+            + "  ".join(f"{m} {v:.3f}{'*' if m in improved else ' '}" for m, v in aps.items()))
         if improved:
-            best = {"ap": ap, "epoch": epoch + 1, "state": copy.deepcopy(head.state_dict())}
-        log(f"epoch {epoch + 1:3d}/{settings.epochs}  loss {np.mean(losses):.4f}  val AP {ap:.3f}"
-            + ("  *" if improved else ""))
-        if improved:
-            _save(out_path, head, norm, streams, settings, segment_params, history, best, started, None, None)
-        if epoch + 1 - best["epoch"] >= settings.patience:
+            _save(out_path, _best_head(head, best), norm, streams, settings, segment_params, history, best, started,
+                  None, None)
+        if epoch + 1 - max(b["epoch"] for b in best.values()) >= settings.patience:
             log(f"stopping early: no better validation AP for {settings.patience} epochs")
             break
 
-    head.load_state_dict(best["state"])
+    head = _best_head(head, best)
+    _calibrate(head, readers, val_regions, val_targets, device)
     val_scores = score_regions(head, reader, val_regions, device)
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
     val_metrics = metrics_for(streams, val_regions, val_scores, params)
     return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics)
+
+
+def best_epochs_text(config: dict) -> str:
+    """"best epoch 12" for a one-branch head, "best epochs visual 12, audio 7" for two."""
+    epochs = config["training"]["best_epoch"]
+    if len(epochs) == 1:
+        return f"best epoch {next(iter(epochs.values()))}"
+    return "best epochs " + ", ".join(f"{m} {e}" for m, e in epochs.items())
+
+
+def _ap(scores: np.ndarray, targets: np.ndarray) -> float:
+    ap = frame_metrics(scores, targets, 0.0)["ap"]
+    return -0.0 if math.isnan(ap) else ap
+
+
+def _best_head(head: HighlightHead, best: dict) -> HighlightHead:
+    """A copy of the head with each branch at its own best epoch."""
+    chosen = copy.deepcopy(head)
+    for modality, b in best.items():
+        if b["state"] is not None:
+            chosen.branch(modality).load_state_dict(b["state"])
+    return chosen.eval()
 
 
 def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics) -> dict:
@@ -174,12 +234,14 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
         "fps": float(attrs["fps"]),
         "visual_components": norm.components,
         "architecture": head.config.to_json(),
-        "training": {**asdict(settings), "best_epoch": best["epoch"], "history": history,
+        "training": {**asdict(settings), "best_epoch": {m: b["epoch"] for m, b in best.items()},
+                     "history": history,
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
         "threshold": threshold if threshold is not None else 0.5,
         "segments": asdict(params),
         "highlight_s": {"median": float(np.median(lengths)) if lengths else None},
-        "validation": val_metrics if val_metrics is not None else {"frame": {"ap": best["ap"]}},
+        "validation": {**(val_metrics or {"frame": {"ap": max(b["ap"] for b in best.values())}}),
+                       "branch_ap": {m: b["ap"] for m, b in best.items()}},
         "complete": threshold is not None,
     }
     save_head(out_path, head, config, norm)

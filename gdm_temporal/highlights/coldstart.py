@@ -37,7 +37,7 @@ def _robust_z(values: np.ndarray) -> np.ndarray:
 
 def _above_baseline(values: np.ndarray, fps: float) -> np.ndarray:
     window = max(3, int(round(BASELINE_S * fps)) | 1)
-    return values - median_filter(values, size=window, mode="nearest")
+    return values - median_filter(values, size=window, mode="reflect")
 
 
 def _picture_changes(features: FeatureFile, lags: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:

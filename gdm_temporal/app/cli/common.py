@@ -97,7 +97,22 @@ class BudgetType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class ModalitiesType(click.ParamType):
+    """`visual`, `audio` or both (`visual,audio`), as a tuple in that order."""
+
+    name = "visual|audio|visual,audio"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        words = {w.strip().lower() for w in str(value).replace("+", ",").split(",") if w.strip()}
+        if not words or words - {"visual", "audio"}:
+            self.fail(f"{value!r}: give visual, audio or visual,audio", param, ctx)
+        return tuple(m for m in ("visual", "audio") if m in words)
+
+
 BUDGET = BudgetType()
+MODALITIES = ModalitiesType()
 SECONDS = Number(0, 24 * 3600, unit="s")
 
 

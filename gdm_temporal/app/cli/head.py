@@ -10,7 +10,7 @@ import click
 
 from gdm_features.errors import GdmError
 
-from .common import BUDGET, Number, device_option, extract_options, feature_options, quiet_option, user_errors
+from .common import BUDGET, MODALITIES, Number, device_option, extract_options, feature_options, quiet_option, user_errors
 
 
 @click.command()
@@ -33,16 +33,18 @@ from .common import BUDGET, Number, device_option, extract_options, feature_opti
 @click.option("--layers", default=1, show_default=True, type=Number(1, 8, integer=True), help="LSTM layers.")
 @click.option("--dropout", default=0.2, show_default=True, type=Number(0, 0.95), help="Dropout on the head's input.")
 @click.option("--unidirectional", is_flag=True, help="Causal LSTM (looks only back), for streaming use.")
+@click.option("--modalities", default="visual,audio", show_default=True, type=MODALITIES,
+              help="What the head sees: visual, audio or both (visual alone: for streams without game sound).")
 @device_option
 @quiet_option
 @feature_options
 @user_errors
 def train(manifest, output, seed, epochs, window, batch_size, lr, patience, hidden, layers, dropout,
-          unidirectional, device, quiet, backbone, weights, fps, input_size, cache_dir):
+          unidirectional, modalities, device, quiet, backbone, weights, fps, input_size, cache_dir):
     """Train a highlight head on the cached features of a manifest's streams."""
     from gdm_temporal.head.data import open_streams
     from gdm_temporal.labels.manifest import assign_regions, read_manifest
-    from gdm_temporal.head.train import TrainSettings, train as run_train
+    from gdm_temporal.head.train import TrainSettings, best_epochs_text, train as run_train
 
     rows = read_manifest(manifest)
     streams = open_streams(rows, extract_options(backbone, weights, fps, input_size, "auto", cache_dir),
@@ -50,11 +52,11 @@ def train(manifest, output, seed, epochs, window, batch_size, lr, patience, hidd
     regions = assign_regions(rows, [s.n_steps for s in streams])
     settings = TrainSettings(epochs=epochs, window=window, batch=batch_size, lr=lr, patience=patience, seed=seed,
                              hidden=hidden, layers=layers, dropout=dropout, bidirectional=not unidirectional,
-                             device=device)
+                             modalities=modalities, device=device)
     config = run_train(streams, regions, settings, output,
                        log=(lambda *_: None) if quiet else (lambda line: click.echo(line, err=True)))
     v = config["validation"]
-    click.echo(f"{output}: best epoch {config['training']['best_epoch']}, validation AP {v['frame']['ap']:.3f}, "
+    click.echo(f"{output}: {best_epochs_text(config)}, validation AP {v['frame']['ap']:.3f}, "
                f"threshold {config['threshold']:.3f}, {config['training']['seconds']:.1f} s")
 
 
@@ -78,11 +80,13 @@ def _clean(value):
               help="Reel length for the budget metric: a duration per stream (90s, 10m, 1h) or a share (5%).  "
                    "[default: 10 min per 4 h of stream]")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of a table.")
+@click.option("--modalities", default=None, type=MODALITIES,
+              help="Score with only these (visual: as if every stream were muted).  [default: all the head uses]")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="Feature cache folder.  [default: $GDM_CACHE_DIR, else cache/ beside gdm]")
 @quiet_option
 @user_errors
-def evaluate(head, manifest, split, budget, as_json, cache_dir, quiet):
+def evaluate(head, manifest, split, budget, as_json, modalities, cache_dir, quiet):
     """Frame, 30-second block, event and budget metrics of HEAD on a manifest's split."""
     from gdm_temporal.head.checkpoint import check_features, extract_options_for, load_head
     from gdm_temporal.head.data import WindowReader, open_streams
@@ -100,7 +104,8 @@ def evaluate(head, manifest, split, budget, as_json, cache_dir, quiet):
     regions = [r for r in assign_regions(rows, [s.n_steps for s in streams]) if split in ("all", r.split)]
     if not regions:
         raise GdmError(f"{manifest}: no streams or blocks in split {split!r}")
-    scores = score_regions(model, WindowReader(streams, norm), regions)
+    without = tuple(m for m in ("visual", "audio") if modalities and m not in modalities)
+    scores = score_regions(model, WindowReader(streams, norm, without=without), regions)
     metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget or DEFAULT_BUDGET)
     result = _clean({"head": str(head), "split": split, "threshold": config["threshold"],
                      "regions": len(regions), **metrics})

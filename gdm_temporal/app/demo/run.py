@@ -20,7 +20,7 @@ from gdm_features.files import write_atomically
 from gdm_temporal.head.checkpoint import load_head
 from gdm_temporal.head.data import WindowReader, open_streams
 from gdm_temporal.head.evaluate import metrics_for, score_regions
-from gdm_temporal.head.train import TrainSettings, train
+from gdm_temporal.head.train import TrainSettings, best_epochs_text, train
 from gdm_temporal.highlights.exports import SegmentsDoc, export
 from gdm_temporal.highlights.reel import render_reel
 from gdm_temporal.highlights.score import make_scorer, score_one
@@ -63,7 +63,7 @@ def run_demo(out_dir: Path, minutes: float, say: Callable[[str], None], progress
     head_path = out_dir / "head.pt"
     config = train(streams, regions, TrainSettings(epochs=40, seed=0), head_path,
                    log=(lambda line: say(f"  {line}")) if progress else (lambda *_: None))
-    say(f"  best epoch {config['training']['best_epoch']}, validation AP {config['validation']['frame']['ap']:.3f}, "
+    say(f"  {best_epochs_text(config)}, validation AP {config['validation']['frame']['ap']:.3f}, "
         f"{config['training']['seconds']:.1f} s")
 
     head, config, norm = load_head(head_path)

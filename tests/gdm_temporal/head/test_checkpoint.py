@@ -14,7 +14,7 @@ def test_checkpoint_holds_what_the_design_asks(trained_head):
     assert config["dims"] == {"visual": 512, "audio": 65}
     assert config["features"]["backbone"] == "resnet18" and config["fps"] == 5.0
     assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64)
-    assert config["visual_components"] == 64 and config["architecture"]["input_dim"] == 64 + 65
+    assert config["visual_components"] == 64 and (config["architecture"]["visual_dim"], config["architecture"]["audio_dim"]) == (64, 65)
     assert 0 < config["threshold"] < 1 and config["validation"]["frame"]["ap"] > 0.5
     assert config["architecture"]["bidirectional"] is True
     assert config["training"]["seconds"] > 0 and config["complete"] is True
