@@ -33,10 +33,11 @@ from .exports import SegmentsDoc
 from .scoreplot import render_score_png
 
 SCORING_CACHE_BYTES = 64 * 2**20  # scoring reads sequentially: a few blocks suffice
-# Cold-start segments a viewer can follow: a few seconds of lead-up before the event, a little
-# after it, never a blink, never one long stretch eating the budget.
-COLD_START_SEGMENTS = SegmentParams(threshold=0.5, hysteresis=0.1, merge_gap=2.0, pre=3.0, post=1.5,
-                                    min_len=4.0, max_len=20.0)
+# Cold-start segments point at moments: a second either side of the event, 2 to 6 s long.
+# Longer ones (3 s lead-up, up to 20 s) found a third of the highlights at the labelled
+# time's budget, short ones 0.59 (tools/bench_heads.py); a reviewer widens a keeper in seconds.
+COLD_START_SEGMENTS = SegmentParams(threshold=0.5, hysteresis=0.1, merge_gap=2.0, pre=1.0, post=1.0,
+                                    min_len=2.0, max_len=6.0)
 
 
 @dataclass(frozen=True)
