@@ -9,6 +9,8 @@ the test play-through with `gdm evaluate` (frame AP, event F1). The fused head i
 evaluated with its sound taken away (`gdm evaluate --modalities visual`: the muted stream it
 will meet). Cold start: `gdm score` without a head at a budget equal to the test stream's
 labelled time, against auto-editor's loudness measure and random windows at the same budget.
+(The clips in ../shared/media/ carry no labels, so they cannot score a head; they are used
+where no labels are needed: extraction and alignment tests.)
 
     python tools/bench_heads.py [--games SpaceInvaders MsPacman Asteroids]
                                 [--minutes 10 5 10] [--out bench_results/heads.json]
@@ -137,10 +139,13 @@ def cold_start(manifest: Path, cache: Path, work: Path) -> dict:
     loud = loudness_per_frame(video)
     rng = np.random.default_rng(0)
     random_recalls = [recall(truth, windows_at_budget(rng.random(len(loud)), 30.0, budget)) for _ in range(20)]
-    early = sum(min(s.end, 20.0) - s.start for s in doc.segments if s.start < 20.0)
+    # The stream's opening: seconds of budget spent there on no highlight (running baselines
+    # that start cold would put the budget here).
+    early = sum(min(s.end, 20.0) - s.start for s in doc.segments
+                if s.start < 20.0 and not any(iv.start < s.end and s.start < iv.end for iv in truth))
     return {"highlights": len(truth), "budget_s": round(budget, 1), "cold_start": recall(truth, doc.segments),
             "loudness": recall(truth, windows_at_budget(loud, 30.0, budget)),
-            "random": float(np.mean(random_recalls)), "cold_start_s_in_first_20s": round(early, 1),
+            "random": float(np.mean(random_recalls)), "cold_start_s_in_first_20s_off_highlights": round(early, 1),
             "cold_start_segments": len(doc.segments)}
 
 
@@ -169,11 +174,11 @@ def main() -> None:
     means = {v: {k: float(np.mean([r["heads"][v][k] for r in results.values()])) for k in ("ap", "event_f1")}
              for v in variants}
     print(f"{'mean':<16}" + "".join(f"{means[v]['ap']:>14.3f} AP {means[v]['event_f1']:>5.3f} F1" for v in variants))
-    print(f"\n{'game':<16}{'cold start':>12}{'loudness':>10}{'random':>8}{'budget s':>10}{'cold s in 0-20 s':>18}")
+    print(f"\n{'game':<16}{'cold start':>12}{'loudness':>10}{'random':>8}{'budget s':>10}{'0-20 s, no highlight':>22}")
     for game, r in results.items():
         c = r["cold"]
         print(f"{game:<16}{c['cold_start']:>12.2f}{c['loudness']:>10.2f}{c['random']:>8.2f}{c['budget_s']:>10.1f}"
-              f"{c['cold_start_s_in_first_20s']:>18.1f}")
+              f"{c['cold_start_s_in_first_20s_off_highlights']:>22.1f}")
     cold_means = {k: float(np.mean([r["cold"][k] for r in results.values()])) for k in ("cold_start", "loudness", "random")}
     print(f"{'mean':<16}{cold_means['cold_start']:>12.2f}{cold_means['loudness']:>10.2f}{cold_means['random']:>8.2f}")
     write_report(args.out, {"machine": machine(), "minutes": minutes, "games": results, "means": means,

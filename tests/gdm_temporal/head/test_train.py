@@ -45,3 +45,36 @@ def test_validation_without_highlights_is_refused_not_saved_as_nan(dataset, tmp_
     result = gdm("train", tmp_path / "m.csv", "-o", tmp_path / "h.pt", "--epochs", "2", "--quiet")
     assert_one_line_error(result, "validation split has no labelled highlight")
     assert not (tmp_path / "h.pt").exists()
+
+
+def test_the_head_outputs_probabilities_calibrated_on_validation(trained_head, dataset):
+    """Fused and muted (picture branch) outputs: on the validation stream, the mean predicted
+    probability is the share of highlight steps, and the branches' weights are both used."""
+    import numpy as np
+
+    from gdm_temporal.head.checkpoint import load_head
+    from gdm_temporal.head.data import WindowReader, open_streams
+    from gdm_temporal.head.evaluate import score_regions
+    from gdm_temporal.labels.manifest import assign_regions, read_manifest
+
+    head, config, norm = load_head(trained_head)
+    rows = read_manifest(dataset / "manifest.csv")
+    streams = open_streams(rows, progress=False)
+    val = [r for r in assign_regions(rows, [s.n_steps for s in streams]) if r.split == "val"]
+    targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in val])
+    for without in ((), ("audio",)):
+        scores = np.concatenate(score_regions(head, WindowReader(streams, norm, without=without), val))
+        assert abs(scores.mean() - targets.mean()) < 0.02, (without, scores.mean(), targets.mean())
+    assert set(config["training"]["best_epoch"]) == {"visual", "audio"}
+    assert (head.fuse.weight > 0).all()
+
+
+def test_a_head_that_only_looks_and_a_bad_modality(dataset, tmp_path, gdm):
+    result = gdm("train", dataset / "manifest.csv", "-o", tmp_path / "v.pt", "--modalities", "visual", "--epochs", "2",
+                 "--quiet")
+    assert result.exit_code == 0, result.stderr
+    architecture = json.loads(torch.load(tmp_path / "v.pt", weights_only=True)["config"])["architecture"]
+    assert architecture["visual_dim"] > 0 and architecture["audio_dim"] == 0
+    assert_one_line_error(gdm("train", dataset / "manifest.csv", "-o", tmp_path / "s.pt", "--modalities", "sound"),
+                          "give visual, audio or visual,audio")
+    assert not (tmp_path / "s.pt").exists()
