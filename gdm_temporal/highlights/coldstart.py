@@ -1,7 +1,8 @@
 """A scorer that needs no labels: sound and picture events against their local baseline.
 
-- audio events: loudness above the median of the surrounding 30 s (gunfire, explosions,
-  shouting rise above a stream's usual level), in dB; and sound unlike the surrounding 30 s
+- audio events: loudness (the loudest moments of the stream), loudness above the median of
+  the surrounding 30 s (gunfire, explosions, shouting rise above the usual level), in dB; and
+  sound unlike the surrounding 30 s
   (the distance of the step's log-mel spectrum from the median spectrum around it: a jingle,
   a death sound or the music stopping, however loud);
 - visual events: how much the picture changed over the last second, above the median change of
@@ -89,7 +90,9 @@ def cold_start_scores(features: FeatureFile) -> np.ndarray:
     parts = [_robust_z(_above_baseline(event_change, fps))]
     audio = _audio_rows(features)
     if audio is not None:
-        parts.append(_robust_z(_above_baseline(audio[:, 0].astype(np.float64), fps)))
+        loudness = audio[:, 0].astype(np.float64)
+        parts.append(_robust_z(loudness))
+        parts.append(_robust_z(_above_baseline(loudness, fps)))
         parts.append(_robust_z(_sound_novelty(audio[:, 1:], fps)))
     excitement = np.mean(parts, axis=0)
     # Static: over the coming seconds the picture mostly stands still (the median step-to-step

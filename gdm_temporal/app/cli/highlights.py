@@ -54,7 +54,7 @@ def _expand_inputs(items: tuple[str, ...], manifest: str | None) -> tuple[Path |
               help="A segment lasts while the score stays above threshold minus this.  [default: 0.1]")
 @click.option("--merge-gap", default=None, type=SECONDS, help="Join segments closer than this many seconds.")
 @click.option("--pre", default=None, type=Number(0, 600, unit="s"),
-              help="Seconds of lead-up added before each segment.  [default: 0 with a head, 3 cold start]")
+              help="Seconds of lead-up added before each segment.  [default: 0]")
 @click.option("--post", default=None, type=Number(0, 600, unit="s"), help="Seconds added after each segment.")
 @click.option("--min-len", default=None, type=SECONDS, help="Drop segments shorter than this many seconds.")
 @click.option("--max-len", default=None, type=Number(0, 24 * 3600, low_open=True, unit="s"),
