@@ -82,9 +82,9 @@ def _structure_problem(head: HighlightHead, config: dict, norm: Normalizer) -> s
         return "normalisation holds values that are not finite or not positive"
     if not all(torch.isfinite(v).all() for v in head.state_dict().values()):
         return "weights that are not finite numbers"
-    threshold = config.get("threshold")
-    if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
-        return f"threshold {threshold!r} is not a probability"
+    for threshold in [config.get("threshold"), *(config.get("branch_thresholds") or {}).values()]:
+        if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
+            return f"threshold {threshold!r} is not a probability"
     segments = config.get("segments")
     try:
         params = SegmentParams(**segments)

@@ -198,6 +198,10 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
     val_metrics = metrics_for(streams, val_regions, val_scores, params)
+    # Each branch alone (a muted stream) gets its own threshold: its probabilities are its own.
+    val_metrics["branch_thresholds"] = {
+        m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
+        for m, r in readers.items()}
     return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics)
 
 
@@ -238,6 +242,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
                      "history": history,
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
         "threshold": threshold if threshold is not None else 0.5,
+        "branch_thresholds": (val_metrics or {}).pop("branch_thresholds", {}),
         "segments": asdict(params),
         "highlight_s": {"median": float(np.median(lengths)) if lengths else None},
         "validation": {**(val_metrics or {"frame": {"ap": max(b["ap"] for b in best.values())}}),

@@ -51,6 +51,16 @@ class Scorer:
     head: HighlightHead | None = field(default=None, compare=False)
     config: dict | None = field(default=None, compare=False)
     norm: Normalizer | None = field(default=None, compare=False)
+    threshold_given: bool = False  # --threshold: the user's, whatever the head scores with
+
+    def for_output(self, present: tuple[str, ...] | None) -> "Scorer":
+        """The settings for a stream the head scores with only some of its branches (a muted
+        stream: the picture's), whose threshold was chosen on validation for that branch."""
+        thresholds = (self.config or {}).get("branch_thresholds") or {}
+        if self.head is None or self.threshold_given or present is None or len(present) != 1 \
+                or present == self.head.config.modalities or present[0] not in thresholds:
+            return self
+        return replace(self, params=replace(self.params, threshold=thresholds[present[0]]))
 
     def extract_options(self, base: dict) -> dict:
         """`base` extraction options, with the head's own settings over them: features it accepts."""
@@ -100,8 +110,10 @@ def labels_beside(source: str) -> list | None:
 
 
 def stream_scores(path: Path, scorer: Scorer, extract_options: dict, progress: bool
-                  ) -> tuple[np.ndarray, float, float, str, float | None]:
-    """Per-step scores of one video or feature file: (scores, fps, duration, source, video fps)."""
+                  ) -> tuple[np.ndarray, float, float, str, float | None, tuple[str, ...] | None]:
+    """Per-step scores of one video or feature file: (scores, fps, duration, source, video fps,
+    the modalities the head used: None for the cold start)."""
+    present = None
     head, config, norm = scorer.head, scorer.config, scorer.norm
     with features_for(path, scorer.extract_options(extract_options), progress) as features:
         fps, n = features.fps, features.n_steps
@@ -109,6 +121,7 @@ def stream_scores(path: Path, scorer: Scorer, extract_options: dict, progress: b
             check_features(config, features, path.name)
             stream = Stream(path.name, features, [], np.zeros(n, np.float32))
             reader = WindowReader([stream], norm, capacity_bytes=SCORING_CACHE_BYTES)
+            present = reader.modalities(0)
             bar = StepProgress(f"scoring {path.name}", n, fps, enabled=progress)
             try:
                 scores = score_region(head, reader, Region(0, 0, n, "all"), progress=bar.advance)
@@ -118,7 +131,7 @@ def stream_scores(path: Path, scorer: Scorer, extract_options: dict, progress: b
             scores = cold_start_scores(features)
         duration = float(features.attrs.get("duration_s", n / fps))
         source, video_fps = _video_for(features, path)
-    return scores, fps, duration, source, video_fps
+    return scores, fps, duration, source, video_fps, present
 
 
 def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Scorer
@@ -146,7 +159,8 @@ def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, 
               model_extra: dict | None = None) -> ScoreResult:
     """Score one video or feature file; write `<stem>.segments.json` and `<stem>.scores.png`.
     `model_extra` is recorded in the JSON's `model` too (e.g. `gdm batch`'s up-to-date key)."""
-    scores, fps, duration, source, video_fps = stream_scores(path, scorer, extract_options, progress)
+    scores, fps, duration, source, video_fps, present = stream_scores(path, scorer, extract_options, progress)
+    scorer = scorer.for_output(present)
     segments, budget_s, chosen_by = choose_segments(scores, fps, duration, scorer)
     model = scorer.describe() | {"budget_s": budget_s, "chosen_by": chosen_by} | (model_extra or {})
     doc = SegmentsDoc(source, fps, model, segments, duration, video_fps)
@@ -170,4 +184,4 @@ def make_scorer(head_path: Path | None, overrides: dict, budget: Budget | None) 
     params = replace(params, **{k: v for k, v in overrides.items() if v is not None})
     if params.max_len is not None and params.max_len < params.min_len:
         raise GdmError(f"--max-len {params.max_len:g} s is shorter than --min-len {params.min_len:g} s")
-    return Scorer(head_path, params, budget, head, config, norm)
+    return Scorer(head_path, params, budget, head, config, norm, overrides.get("threshold") is not None)

@@ -22,7 +22,7 @@ from gdm_temporal.head.checkpoint import load_head
 from gdm_temporal.head.data import features_for, open_streams
 from gdm_temporal.head.train import TrainSettings, train
 from gdm_temporal.highlights.reel import render_clips
-from gdm_temporal.highlights.score import COLD_START_SEGMENTS, choose_segments, make_scorer, stream_scores
+from gdm_temporal.highlights.score import choose_segments, make_scorer, stream_scores
 from gdm_temporal.labels.manifest import ManifestRow, holdout_regions
 from gdm_temporal.timeline import segments as timeline
 from gdm_temporal.timeline.budget import Budget
@@ -35,6 +35,9 @@ PLAYABLE_CONTAINERS = {".mp4", ".m4v", ".mov", ".webm"}
 RETRAIN = TrainSettings(epochs=40, patience=8, seed=0)
 # Candidates for review, best first: 8 % of each stream, and at least 30 s (a few to judge).
 REVIEW_SHARE, REVIEW_MIN_S = 0.08, 30.0
+# A head's candidates for review: with some lead-up, long enough to judge at a glance.
+HEAD_REVIEW_SEGMENTS = timeline.SegmentParams(threshold=0.5, hysteresis=0.1, merge_gap=2.0, pre=2.0, post=1.5,
+                                              min_len=3.0, max_len=20.0)
 
 
 class Worker:
@@ -113,17 +116,17 @@ class Worker:
     def _score(self, state: StreamState, scorer) -> None:
         state.status, state.progress = "scoring", 0.0
         try:
-            scores, fps, duration, _, _ = stream_scores(state.features, scorer, {}, progress=False)
+            scores, fps, duration, *_ = stream_scores(state.features, scorer, {}, progress=False)
         except GdmError as exc:
             if scorer.head is None:
                 raise
             log.warning("%s: %s; scored by cold start instead", state.name, exc)
             scorer = make_scorer(None, {}, None)
-            scores, fps, duration, _, _ = stream_scores(state.features, scorer, {}, progress=False)
+            scores, fps, duration, *_ = stream_scores(state.features, scorer, {}, progress=False)
         # Candidates by budget with a head too: a reviewer always gets something to judge.
         budget = Budget(seconds=max(REVIEW_SHARE * duration, REVIEW_MIN_S))
-        review = replace(scorer, budget=budget, params=replace(COLD_START_SEGMENTS, min_len=3.0, pre=2.0)
-                         if scorer.head is not None else scorer.params)
+        review = replace(scorer, budget=budget, params=HEAD_REVIEW_SEGMENTS if scorer.head is not None
+                         else scorer.params)
         chosen, _, _ = choose_segments(scores, fps, duration, review)
         state.fps, state.duration, state.scores = fps, duration, scores.tolist()
         self.project.set_candidates(state, [Segment(s.start, s.end, s.peak, "candidate") for s in chosen])

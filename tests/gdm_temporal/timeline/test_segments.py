@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdm_temporal.timeline.segments import SegmentParams, budget_segments, threshold_segments
+from gdm_temporal.timeline.segments import SegmentParams, budget_segments, threshold_segments, window_segments
 
 
 def spans(segments):
@@ -83,3 +83,35 @@ def test_budget_works_on_raw_unbounded_scores():
 def test_empty_and_zero_budget():
     assert budget_segments(np.zeros(10), 1, 0, P()) == []
     assert threshold_segments(np.zeros(10), 1, P()) == []
+
+
+def test_windows_take_the_best_means_up_to_the_budget_and_join_touching_ones():
+    scores = np.zeros(100)
+    scores[10:14] = 1.0  # two touching 2-step windows, the best
+    scores[50:52] = 0.9
+    scores[80] = 0.8  # a lone spike: its best window still holds it
+    segments = window_segments(scores, 1.0, budget_s=8, window_s=2)
+    assert [(s.start, s.end) for s in segments] == [(10, 14), (50, 52), (79, 81)] or \
+        [(s.start, s.end) for s in segments] == [(10, 14), (50, 52), (80, 82)]
+    assert sum(s.duration for s in segments) <= 8
+    assert segments[0].score == 1.0 and segments[1].peak == 0.9
+
+
+def test_windows_never_overlap_never_pass_the_budget_or_the_end():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, fps = int(rng.integers(1, 400)), float(rng.choice([1.0, 5.0, 30.0]))
+        scores = rng.random(n) ** 4
+        budget, window = float(rng.uniform(0, n / fps)), float(rng.uniform(0.2, 5))
+        segments = window_segments(scores, fps, budget, window, duration_s=n / fps - 0.01)
+        assert sum(s.duration for s in segments) <= budget + 1e-6
+        assert all(0 <= a.start < a.end <= n / fps - 0.01 + 1e-9 for a in segments)
+        assert all(a.end < b.start for a, b in zip(segments, segments[1:]))  # touching ones were joined
+
+
+def test_windows_with_padding_from_the_user():
+    scores = np.zeros(60)
+    scores[30:32] = 1.0
+    (segment,) = window_segments(scores, 1.0, 2, 2, SegmentParams(merge_gap=0, pre=3, post=1, min_len=0))
+    assert (segment.start, segment.end) == (27, 33)
+    assert window_segments(scores, 1.0, 1.9, 2) == []  # no whole window fits the budget
