@@ -175,9 +175,11 @@ def window_segments(scores: np.ndarray, fps: float, budget_s: float, window_s: f
     count = int(budget_s // (width / fps) + 1e-9)
     if count <= 0 or scores.size == 0:
         return []
-    width = min(width, scores.size)
-    sums = np.concatenate([[0.0], np.cumsum(scores)])
-    means = (sums[width:] - sums[:-width]) / width  # means[k]: window starting at step k
+    duration = len(scores) / fps if duration_s is None else min(len(scores) / fps, duration_s)
+    usable = max(1, min(scores.size, int(np.floor(duration * fps + 1e-9))))  # whole steps before the end
+    width = min(width, usable)
+    sums = np.concatenate([[0.0], np.cumsum(scores[:usable])])
+    means = (sums[width:] - sums[:-width]) / width  # means[k]: window starting at step k, inside the video
     claimed = np.zeros(scores.size, bool)
     starts: list[int] = []
     for k in np.argsort(-means, kind="stable"):
@@ -186,7 +188,6 @@ def window_segments(scores: np.ndarray, fps: float, budget_s: float, window_s: f
         if not claimed[k] and not claimed[k + width - 1]:  # windows are equal: the ends decide overlap
             claimed[k:k + width] = True
             starts.append(int(k))
-    duration = len(scores) / fps if duration_s is None else min(len(scores) / fps, duration_s)
     joined: list[list[int]] = []
     for k in sorted(starts):
         if joined and k == joined[-1][1]:
