@@ -72,8 +72,12 @@ def render_score_png(path: Path, scores: np.ndarray, fps: float, segments: list[
     for value in (0.25, 0.5, 0.75):  # grid stays visible through the shading
         draw.line([(LEFT, y_of(value)), (LEFT + plot_w, y_of(value))], fill=GRID)
 
-    columns = np.array_split(np.asarray(scores, np.float64), min(plot_w, n))
-    peaks = [float(c.max()) if len(c) else 0.0 for c in columns]
+    # One column per pixel, each the peak of the steps whose times fall in it. (np.array_split
+    # would give the first n % width columns one step more: the curve drifted up to 15 s early
+    # in the middle of a 10-minute stream.)
+    values = np.asarray(scores, np.float64) if len(scores) else np.zeros(1)
+    edges = np.linspace(0, len(values), min(plot_w, len(values)) + 1).round().astype(int)
+    peaks = np.maximum.reduceat(values, edges[:-1]).tolist()
     step = (n / fps) / duration * plot_w / len(peaks)
     points = [(LEFT + int((k + 0.5) * step), y_of(v)) for k, v in enumerate(peaks)]
     if len(points) > 1:

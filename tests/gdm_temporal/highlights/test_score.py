@@ -128,3 +128,28 @@ def test_score_picture_shows_the_labels_beside_the_video(dataset, tmp_path, gdm)
     with Image.open(tmp_path / "out" / "stream13.scores.png") as image:
         pixels = np.asarray(image.convert("RGB"))
     assert (pixels == LABEL_GREEN).all(axis=2).sum() > 200
+
+
+def test_score_picture_draws_each_peak_where_its_segment_is(tmp_path):
+    """A 10-minute stream at 5 steps/s has more steps than the plot has pixels: each pixel
+    column must hold the steps of its own time (a 15 s drift in the middle once showed peaks
+    beside their segments)."""
+    from PIL import Image
+
+    from gdm_temporal.highlights.scoreplot import SCORE_BLUE, render_score_png
+
+    scores = np.zeros(3000)
+    moments = (57.0, 301.0, 538.0)
+    for t in moments:
+        scores[int(t * 5):int(t * 5) + 10] = 1.0
+    segments = [Segment(t, t + 2.0, 1.0, 1.0, t) for t in moments]
+    render_score_png(tmp_path / "p.png", scores, 5.0, segments, "peaks", duration_s=600)
+    with Image.open(tmp_path / "p.png") as image:
+        pixels = np.asarray(image.convert("RGB")).astype(int)
+    near_top = pixels[pixels.shape[0] // 4]  # a row crossing the plot near a score of 1
+    blue = np.flatnonzero(np.abs(near_top - SCORE_BLUE).sum(axis=1) < 60)
+    orange = np.flatnonzero(np.abs(near_top - SEGMENT_ORANGE).sum(axis=1) < 60)
+    runs = np.split(orange, np.flatnonzero(np.diff(orange) > 1) + 1)
+    assert len(runs) == 3
+    for run in runs:  # the curve's rise and fall lie within 2 px of each segment's shading
+        assert ((blue >= run[0] - 2) & (blue <= run[-1] + 2)).sum() >= 2, (run, blue)
