@@ -35,6 +35,17 @@ def _clock(seconds: float) -> str:
     return text[3:] if text.startswith("00:") else text
 
 
+def column_peaks(scores, columns: int) -> np.ndarray:
+    """At most `columns` values, each the peak of the steps whose times fall in its column.
+
+    Columns are cut by time (np.array_split would give the first `n % columns` columns one
+    step more: a curve drawn from them drifted up to 15 s early in the middle of a 10-minute
+    stream at 1460 px, and 100 s at the studio's 2000 points)."""
+    values = np.asarray(scores, np.float64) if len(scores) else np.zeros(1)
+    edges = np.linspace(0, len(values), min(columns, len(values)) + 1).round().astype(int)
+    return np.maximum.reduceat(values, edges[:-1])
+
+
 def render_score_png(path: Path, scores: np.ndarray, fps: float, segments: list[Segment], title: str,
                      threshold: float | None = None, chosen_by: str = "", labels: list[Interval] | None = None,
                      duration_s: float | None = None) -> Path:
@@ -72,12 +83,7 @@ def render_score_png(path: Path, scores: np.ndarray, fps: float, segments: list[
     for value in (0.25, 0.5, 0.75):  # grid stays visible through the shading
         draw.line([(LEFT, y_of(value)), (LEFT + plot_w, y_of(value))], fill=GRID)
 
-    # One column per pixel, each the peak of the steps whose times fall in it. (np.array_split
-    # would give the first n % width columns one step more: the curve drifted up to 15 s early
-    # in the middle of a 10-minute stream.)
-    values = np.asarray(scores, np.float64) if len(scores) else np.zeros(1)
-    edges = np.linspace(0, len(values), min(plot_w, len(values)) + 1).round().astype(int)
-    peaks = np.maximum.reduceat(values, edges[:-1]).tolist()
+    peaks = column_peaks(scores, plot_w).tolist()
     step = (n / fps) / duration * plot_w / len(peaks)
     points = [(LEFT + int((k + 0.5) * step), y_of(v)) for k, v in enumerate(peaks)]
     if len(points) > 1:

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 
 from gdm_features import GdmError
 from gdm_features.media import probe
@@ -22,6 +21,7 @@ from gdm_temporal.head.checkpoint import load_head
 from gdm_temporal.head.data import features_for, open_streams
 from gdm_temporal.head.train import TrainSettings, train
 from gdm_temporal.highlights.reel import render_clips
+from gdm_temporal.highlights.scoreplot import column_peaks
 from gdm_temporal.highlights.score import choose_segments, make_scorer, stream_scores
 from gdm_temporal.labels.manifest import ManifestRow, holdout_regions
 from gdm_temporal.timeline import segments as timeline
@@ -197,5 +197,4 @@ def downsample(scores: list[float], points: int = 2000) -> list[float]:
     """At most `points` values (the max of each bucket) for the page's timeline."""
     if len(scores) <= points:
         return [round(float(v), 4) for v in scores]
-    buckets = np.array_split(np.asarray(scores, np.float32), points)
-    return [round(float(b.max()), 4) for b in buckets]
+    return [round(float(v), 4) for v in column_peaks(scores, points)]

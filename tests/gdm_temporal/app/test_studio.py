@@ -264,3 +264,15 @@ def test_the_page_reviews_plays_retrains_and_renders_from_the_keyboard(studio):
         assert (studio.root / reel).is_file()
         page.screenshot(path=str(ARTIFACTS / "studio-after-render.png"))
         browser.close()
+
+
+def test_the_pages_timeline_keeps_each_peak_at_its_time():
+    """The page draws `scores` evenly over the stream: a peak 2/3 of the way through a
+    10-minute stream (3000 steps, 2000 points) must sit 2/3 of the way along."""
+    from gdm_temporal.app.studio.jobs import downsample
+
+    scores = [0.0] * 3000
+    scores[2000] = 1.0
+    points = downsample(scores)
+    assert len(points) == 2000 and points.index(1.0) in (1333, 1334)
+    assert downsample([0.5, 1.0]) == [0.5, 1.0]
