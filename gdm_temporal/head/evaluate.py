@@ -12,7 +12,7 @@ from ..labels.manifest import Region
 from ..timeline.metrics import add_counts, block_counts, budget_counts, event_counts, frame_metrics, pooled
 from .model import HighlightHead
 from ..timeline.budget import DEFAULT_BUDGET, Budget
-from ..timeline.segments import SegmentParams, budget_segments, threshold_segments
+from ..timeline.segments import SegmentParams, budget_window_s, threshold_segments, window_segments
 
 
 def region_intervals(stream: Stream, region: Region) -> list[Interval]:
@@ -28,8 +28,10 @@ def score_regions(head: HighlightHead, reader: WindowReader, regions: list[Regio
 
 
 def metrics_for(streams: list[Stream], regions: list[Region], scores: list[np.ndarray],
-                params: SegmentParams, budget: Budget = DEFAULT_BUDGET) -> dict:
-    """The design's four metrics, pooled over regions by adding counts."""
+                params: SegmentParams, budget: Budget = DEFAULT_BUDGET, highlight_s: float | None = None) -> dict:
+    """The design's four metrics, pooled over regions by adding counts. The budget metric
+    chooses as `gdm score --budget` does: windows of `highlight_s` (the head's median
+    labelled length)."""
     blocks, events, budgets = {}, {}, {}
     for region, region_scores in zip(regions, scores):
         stream = streams[region.stream]
@@ -40,8 +42,8 @@ def metrics_for(streams: list[Stream], regions: list[Region], scores: list[np.nd
         budget_s = budget.for_stream(duration)
         blocks = add_counts(blocks, block_counts(targets, segments, stream.fps))
         events = add_counts(events, event_counts(intervals, segments))
-        budgets = add_counts(budgets, budget_counts(intervals, budget_segments(region_scores, stream.fps, budget_s,
-                                                                            params), budget_s))
+        budgets = add_counts(budgets, budget_counts(intervals, window_segments(region_scores, stream.fps, budget_s,
+                                                                            budget_window_s(highlight_s), params), budget_s))
     all_scores = np.concatenate(scores)
     all_targets = np.concatenate([streams[r.stream].targets[r.start:r.end] for r in regions])
     return pooled(frame_metrics(all_scores, all_targets, params.threshold), blocks, events, budgets)

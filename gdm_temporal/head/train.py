@@ -197,7 +197,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     val_scores = score_regions(head, reader, val_regions, device)
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
-    val_metrics = metrics_for(streams, val_regions, val_scores, params)
+    val_metrics = metrics_for(streams, val_regions, val_scores, params, highlight_s=_median_highlight_s(streams))
     # Each branch alone (a muted stream) gets its own threshold: its probabilities are its own.
     val_metrics["branch_thresholds"] = {
         m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
@@ -211,6 +211,12 @@ def best_epochs_text(config: dict) -> str:
     if len(epochs) == 1:
         return f"best epoch {next(iter(epochs.values()))}"
     return "best epochs " + ", ".join(f"{m} {e}" for m, e in epochs.items())
+
+
+def _median_highlight_s(streams: list[Stream]) -> float | None:
+    """How long the labelled highlights are: budget selection takes windows this long."""
+    lengths = [iv.duration for s in streams for iv in s.intervals]
+    return float(np.median(lengths)) if lengths else None
 
 
 def _ap(scores: np.ndarray, targets: np.ndarray) -> float:
@@ -229,8 +235,7 @@ def _best_head(head: HighlightHead, best: dict) -> HighlightHead:
 
 def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics) -> dict:
     attrs = streams[0].features.attrs
-    # How long the labelled highlights are: budget selection keeps a head's segments this long.
-    lengths = [iv.duration for s in streams for iv in s.intervals]
+
     config = {
         "feature_schema": SCHEMA,
         "features": feature_identity(attrs),
@@ -244,7 +249,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
         "threshold": threshold if threshold is not None else 0.5,
         "branch_thresholds": (val_metrics or {}).pop("branch_thresholds", {}),
         "segments": asdict(params),
-        "highlight_s": {"median": float(np.median(lengths)) if lengths else None},
+        "highlight_s": {"median": _median_highlight_s(streams)},
         "validation": {**(val_metrics or {"frame": {"ap": max(b["ap"] for b in best.values())}}),
                        "branch_ap": {m: b["ap"] for m, b in best.items()}},
         "complete": threshold is not None,

@@ -27,17 +27,15 @@ from ..head.model import HighlightHead
 from ..labels.formats import load_labels
 from ..labels.manifest import Region
 from ..timeline.budget import DEFAULT_BUDGET, Budget
-from ..timeline.segments import Segment, SegmentParams, budget_segments, threshold_segments, window_segments
+from ..timeline.segments import Segment, SegmentParams, budget_window_s, threshold_segments, window_segments
 from .coldstart import cold_start_scores
 from .exports import SegmentsDoc
 from .scoreplot import render_score_png
 
 SCORING_CACHE_BYTES = 64 * 2**20  # scoring reads sequentially: a few blocks suffice
-# The cold start knows no highlight length: it takes the best 2 s windows up to the budget
-# (touching ones join). Peaks grown into padded 2-6 s segments found 0.60 / 0.64 / 0.54 of the
-# highlights at the labelled time's budget on three Atari games, 2 s windows 0.98 / 0.85 / 0.71
-# (tools/bench_heads.py). The user's --pre/--post/--min-len/--max-len still shape them.
-COLD_START_WINDOW_S = 2.0
+# The cold start knows no highlight length: its budget takes the best 2 s windows (see
+# `window_segments`; 0.98 / 0.85 / 0.71 of the highlights at the labelled time's budget on
+# three Atari games, tools/bench_heads.py). The user's --pre/--post/--min-len/--max-len still apply.
 COLD_START_SEGMENTS = SegmentParams(threshold=0.5, hysteresis=0.1, merge_gap=0.0, pre=0.0, post=0.0, min_len=0.0)
 
 
@@ -144,15 +142,9 @@ def choose_segments(scores: np.ndarray, fps: float, duration: float, scorer: Sco
     budget_s = budget.for_stream(duration)
     if scorer.budget is None:  # the default budget still leaves room for one segment in a short clip
         budget_s = max(budget_s, scorer.params.min_len)
-    params = scorer.params
-    if scorer.head is None:
-        return (window_segments(scores, fps, budget_s, COLD_START_WINDOW_S, params, duration_s=duration), budget_s,
-                f"budget {budget.describe()}")
     typical = ((scorer.config or {}).get("highlight_s") or {}).get("median")
-    if typical and params.max_len is None:  # a head's segments as long as the highlights it learned
-        params = replace(params, max_len=max(typical + params.pre + params.post, params.min_len, 2.0 / fps))
-    return (budget_segments(scores, fps, budget_s, params, duration_s=duration), budget_s,
-            f"budget {budget.describe()}")
+    return (window_segments(scores, fps, budget_s, budget_window_s(typical), scorer.params, duration_s=duration),
+            budget_s, f"budget {budget.describe()}")
 
 
 def score_one(path: Path, scorer: Scorer, out_dir: Path, extract_options: dict, progress: bool,

@@ -106,7 +106,8 @@ def evaluate(head, manifest, split, budget, as_json, modalities, cache_dir, quie
         raise GdmError(f"{manifest}: no streams or blocks in split {split!r}")
     without = tuple(m for m in ("visual", "audio") if modalities and m not in modalities)
     scores = score_regions(model, WindowReader(streams, norm, without=without), regions)
-    metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget or DEFAULT_BUDGET)
+    metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget or DEFAULT_BUDGET,
+                          (config.get("highlight_s") or {}).get("median"))
     result = _clean({"head": str(head), "split": split, "threshold": config["threshold"],
                      "regions": len(regions), **metrics})
     if as_json:

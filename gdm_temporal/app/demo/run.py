@@ -69,7 +69,7 @@ def run_demo(out_dir: Path, minutes: float, say: Callable[[str], None], progress
     head, config, norm = load_head(head_path)
     test = [r for r in regions if r.split == "test"]
     metrics = metrics_for(streams, test, score_regions(head, WindowReader(streams, norm), test),
-                          SegmentParams(**config["segments"]))
+                          SegmentParams(**config["segments"]), highlight_s=config["highlight_s"]["median"])
     say("evaluation on the unseen play-through (test):")
     say(metrics_table(metrics))
 

@@ -13,7 +13,7 @@ from gdm_features import GdmError
 from gdm_temporal.highlights.exports import FORMATS, SegmentsDoc, export
 from gdm_temporal.labels.formats import import_csv, import_highlights_json
 from gdm_temporal.timeline.budget import Budget
-from gdm_temporal.timeline.segments import SegmentParams, budget_segments, threshold_segments
+from gdm_temporal.timeline.segments import SegmentParams, threshold_segments, window_segments
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -66,10 +66,10 @@ def test_threshold_segments_stay_inside_and_apart(scores, params, cut):
 
 
 @SETTINGS
-@given(SCORES, PARAMS, st.floats(0.1, 100))
-def test_budget_segments_fit_the_budget(scores, params, budget_s):
+@given(SCORES, PARAMS, st.floats(0.1, 100), st.floats(0.2, 10))
+def test_window_segments_fit_the_budget(scores, params, budget_s, window_s):
     duration = len(scores) / 5
-    segments = budget_segments(scores, 5.0, budget_s, params, duration_s=duration)
+    segments = window_segments(scores, 5.0, budget_s, window_s, params, duration_s=duration)
     check_segments(segments, duration)
     assert sum(s.duration for s in segments) <= budget_s + 1e-6
 
@@ -78,7 +78,7 @@ def test_budget_segments_fit_the_budget(scores, params, budget_s):
 @given(SCORES, st.sampled_from(FORMATS[:-1]))
 def test_exporters_take_whatever_scoring_writes(scores, fmt):
     duration = len(scores) / 5
-    segments = budget_segments(scores, 5.0, Budget(share=0.3).for_stream(duration), SegmentParams(), duration)
+    segments = window_segments(scores, 5.0, Budget(share=0.3).for_stream(duration), 2.0, SegmentParams(), duration)
     doc = SegmentsDoc("/videos/vod 'one'.mp4", 5.0, {"scorer": "head"}, segments, duration, 30.0)
     try:
         text, _ = export(doc, fmt)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gdm_temporal.timeline.segments import SegmentParams, budget_segments, threshold_segments, window_segments
+from gdm_temporal.timeline.segments import SegmentParams, threshold_segments, window_segments
 
 
 def spans(segments):
@@ -62,27 +62,27 @@ def test_fps_converts_steps_to_seconds():
     assert spans(threshold_segments(scores, 5, P())) == [(3.0, 3.4)]
 
 
-def test_budget_takes_best_peaks_up_to_the_total():
-    scores = np.zeros(100)
-    scores[10:14] = 0.9  # 4 s, peak .9
-    scores[40:43] = 0.7  # 3 s, peak .7
-    scores[70:76] = 0.8  # 6 s, peak .8
-    assert spans(budget_segments(scores, 1, 10, P())) == [(10, 14), (70, 76)]
-    # 7 s: .9 (4 s) fits, .8 (6 s) would overflow and is skipped, .7 (3 s) fits
-    assert spans(budget_segments(scores, 1, 7, P())) == [(10, 14), (40, 43)]
-
-
 def test_budget_works_on_raw_unbounded_scores():
     rng = np.random.default_rng(0)
     scores = rng.normal(-40, 1, 600)
     scores[300:305] = -5
-    [best] = budget_segments(scores, 1, 5, P())
+    [best] = window_segments(scores, 1, 5, 5)
     assert (best.start, best.end) == (300, 305)
 
 
 def test_empty_and_zero_budget():
-    assert budget_segments(np.zeros(10), 1, 0, P()) == []
+    assert window_segments(np.zeros(10), 1, 0, 2) == []
     assert threshold_segments(np.zeros(10), 1, P()) == []
+
+
+def test_two_close_events_both_found_at_their_budget():
+    """The rule before windows grew one segment over both and trimmed it to one event."""
+    scores = np.zeros(200)
+    scores[50:53] = 0.9
+    scores[55:58] = 1.0  # 2 s after the first, still above half its peak in between
+    scores[54] = 0.6
+    segments = window_segments(scores, 1, 6, 3)
+    assert [(s.start, s.end) for s in segments] in ([(50, 53), (55, 58)],)
 
 
 def test_windows_take_the_best_means_up_to_the_budget_and_join_touching_ones():
@@ -112,6 +112,7 @@ def test_windows_never_overlap_never_pass_the_budget_or_the_end():
 def test_windows_with_padding_from_the_user():
     scores = np.zeros(60)
     scores[30:32] = 1.0
-    (segment,) = window_segments(scores, 1.0, 2, 2, SegmentParams(merge_gap=0, pre=3, post=1, min_len=0))
-    assert (segment.start, segment.end) == (27, 33)
+    (segment,) = window_segments(scores, 1.0, 6, 2, SegmentParams(merge_gap=0, pre=3, post=1, min_len=0))
+    assert (segment.start, segment.end) == (27, 33)  # the padding is paid from the budget
+    assert window_segments(scores, 1.0, 5.9, 2, SegmentParams(merge_gap=0, pre=3, post=1, min_len=0)) == []
     assert window_segments(scores, 1.0, 1.9, 2) == []  # no whole window fits the budget
