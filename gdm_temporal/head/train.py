@@ -1,11 +1,14 @@
 """The training loop, straight through: sample windows, forward, loss, step; validate every
-epoch, keep the best checkpoint, stop early, choose the threshold on validation.
+epoch, keep each branch's best epoch, stop early, fit the fusion and calibration, choose the
+thresholds on validation.
 
-Threshold rule: the one that maximises frame-level F1 on the validation steps, scored by
-the best epoch's head (the highest such threshold on ties).
+Each modality's branch is trained with its own loss and early-stopped on its own validation
+AP, so a muted stream is scored by a picture branch as good as a picture-only head; the fused
+output and each branch's calibration are then fitted on the validation steps (see `model.py`).
 
-Every output of the head is trained (see `model.py`): the fused one and each modality's
-branch, so a muted stream is scored by a picture branch as good as a picture-only head.
+Threshold rule: the one that maximises frame-level F1 on the validation steps, scored by the
+fitted, fused output (the highest such threshold on ties); each branch gets its own the same
+way, for streams that lack the other modality.
 """
 
 from __future__ import annotations
@@ -199,10 +202,10 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
     val_metrics = metrics_for(streams, val_regions, val_scores, params, highlight_s=_median_highlight_s(streams))
     # Each branch alone (a muted stream) gets its own threshold: its probabilities are its own.
-    val_metrics["branch_thresholds"] = {
-        m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
-        for m, r in readers.items()}
-    return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics)
+    branch_thresholds = {m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
+                         for m, r in readers.items()}
+    return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics,
+                 branch_thresholds)
 
 
 def best_epochs_text(config: dict) -> str:
@@ -233,9 +236,9 @@ def _best_head(head: HighlightHead, best: dict) -> HighlightHead:
     return chosen.eval()
 
 
-def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics) -> dict:
+def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics,
+          branch_thresholds=None) -> dict:
     attrs = streams[0].features.attrs
-
     config = {
         "feature_schema": SCHEMA,
         "features": feature_identity(attrs),
@@ -247,7 +250,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
                      "history": history,
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
         "threshold": threshold if threshold is not None else 0.5,
-        "branch_thresholds": (val_metrics or {}).pop("branch_thresholds", {}),
+        "branch_thresholds": branch_thresholds or {},
         "segments": asdict(params),
         "highlight_s": {"median": _median_highlight_s(streams)},
         "validation": {**(val_metrics or {"frame": {"ap": max(b["ap"] for b in best.values())}}),

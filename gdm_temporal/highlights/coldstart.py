@@ -12,8 +12,8 @@
   nothing, however loudly it was entered.
 Baselines are centred medians, reflected at the stream's edges, so the start of a stream is
 judged like any other minute (no warm-up that the budget could be spent on: padding the
-edge with the first step's value made the first seconds of every stream look like an event). Each signal becomes a robust z-score over the
-stream (median and MAD, negatives clipped); their mean maps onto 0..1 as `1 - exp(-z / 2)`
+edge with the first step's value made the first seconds of every stream look like an event).
+Each signal becomes a robust z-score over the stream (median and MAD, negatives clipped); their mean maps onto 0..1 as `1 - exp(-z / 2)`
 (z = 3 gives 0.78), the scale every segments file uses. Embeddings are read in slices; a few
 numbers per step and the log-mel rows (256 bytes a step: 46 MB for 10 h) are kept.
 """
@@ -39,9 +39,13 @@ def _robust_z(values: np.ndarray) -> np.ndarray:
     return np.clip((values - median) / spread, 0, None)
 
 
+def _baseline_steps(fps: float) -> int:
+    """`BASELINE_S` in steps, odd, so the median is centred on the step."""
+    return max(3, int(round(BASELINE_S * fps)) | 1)
+
+
 def _above_baseline(values: np.ndarray, fps: float) -> np.ndarray:
-    window = max(3, int(round(BASELINE_S * fps)) | 1)
-    return values - median_filter(values, size=window, mode="reflect")
+    return values - median_filter(values, size=_baseline_steps(fps), mode="reflect")
 
 
 def _picture_changes(features: FeatureFile, lags: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +79,7 @@ def _audio_rows(features: FeatureFile) -> np.ndarray | None:
 def _sound_novelty(log_mel: np.ndarray, fps: float) -> np.ndarray:
     """RMS distance (in log-mel units) of each step's spectrum from the median spectrum of the
     surrounding `BASELINE_S`."""
-    window = max(3, int(round(BASELINE_S * fps)) | 1)
-    usual = median_filter(log_mel, size=(window, 1), mode="reflect")
+    usual = median_filter(log_mel, size=(_baseline_steps(fps), 1), mode="reflect")
     return np.sqrt(np.mean(np.square(log_mel - usual), axis=1, dtype=np.float64))
 
 

@@ -89,7 +89,7 @@ def _clean(value):
 def evaluate(head, manifest, split, budget, as_json, modalities, cache_dir, quiet):
     """Frame, 30-second block, event and budget metrics of HEAD on a manifest's split."""
     from gdm_temporal.head.checkpoint import check_features, extract_options_for, load_head
-    from gdm_temporal.head.data import WindowReader, open_streams
+    from gdm_temporal.head.data import MODALITIES as HEAD_MODALITIES, WindowReader, open_streams
     from gdm_temporal.head.evaluate import metrics_for, score_regions
     from gdm_temporal.timeline.budget import DEFAULT_BUDGET
     from gdm_temporal.timeline.metrics import metrics_table
@@ -104,7 +104,7 @@ def evaluate(head, manifest, split, budget, as_json, modalities, cache_dir, quie
     regions = [r for r in assign_regions(rows, [s.n_steps for s in streams]) if split in ("all", r.split)]
     if not regions:
         raise GdmError(f"{manifest}: no streams or blocks in split {split!r}")
-    without = tuple(m for m in ("visual", "audio") if modalities and m not in modalities)
+    without = tuple(m for m in HEAD_MODALITIES if modalities and m not in modalities)
     scores = score_regions(model, WindowReader(streams, norm, without=without), regions)
     metrics = metrics_for(streams, regions, scores, SegmentParams(**config["segments"]), budget or DEFAULT_BUDGET,
                           (config.get("highlight_s") or {}).get("median"))

@@ -13,7 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-
 from gdm_features import GdmError
 from gdm_features.media import probe
 
