@@ -22,7 +22,7 @@ from .audio_print import Onsets, PrintIndex
 from .picture_match import PictureCheck, PictureParams, picture_pieces
 from .pieces import Piece, fuse, labels_from
 from .shots import jump_scores
-from .sound_match import SoundParams, SoundVotes, sound_pieces
+from .sound_match import SoundParams, sound_pieces
 
 __all__ = ["AlignParams", "Piece", "align", "labels_from"]
 
@@ -47,13 +47,14 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
     seen, check = picture_pieces(stream, compilation, params.picture, progress)
     duration = compilation.n_steps / compilation.fps
     heard: list[Piece] = []
-    if stream_sound is not None and compilation_sound is not None and len(stream_sound.hashes) \
+    if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
             and len(compilation_sound.frames):
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
-        heard = sound_pieces(SoundVotes(stream_sound, compilation_sound), duration, cut_score,
-                             compilation.fps, params.sound)
+        heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
     seen = [_checked(p, check, params) if p.status == "match" else p for p in seen]
-    return fuse(seen, [_looked_at(p, check, params) for p in heard], duration)
+    joins = {round(t, 6) for p in heard for t in (p.start, p.end)}
+    joins = {t for t in joins if sum(abs(t - u) < 1e-6 for p in heard for u in (p.start, p.end)) > 1}
+    return fuse(seen, [_looked_at(p, check, params, joins) for p in heard], duration)
 
 
 def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
@@ -68,21 +69,26 @@ def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     return _grown(seen, check, params, params.picture_reach_s)
 
 
-def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams) -> Piece:
+def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams, joins: set[float]) -> Piece:
     """A clip the sound found, with the picture's say on the same line: standing out from its
     background there makes it a match seen and heard, and where the picture still stands out
-    past the first or last sound (a clip's quiet start or end) the clip grows to cover it."""
+    past the first or last sound (a clip's quiet start or end) the clip grows to cover it;
+    but not past an edge it shares with the next clip the sound found (`joins`: placed at the
+    picture change between the two clips' sounds, where a look-alike game would let the
+    picture's growth run into the neighbour)."""
     z = check.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
     if z < params.confirm_z:
         return heard
     confidence = 1 - (1 - heard.confidence) * float(np.exp(-z / params.confirm_z))
-    grown = _grown(heard, check, params, params.sound.grow_s + 1.0)
+    grown = _grown(heard, check, params, params.sound.grow_s + 1.0,
+                   fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins))
     return replace(grown, status="match", evidence="sound and picture", confidence=confidence)
 
 
-def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: float) -> Piece:
-    """`piece` grown at either edge, up to `reach_s`, over steps whose picture z-score on its
-    line (a 3-step mean) stays at least `grow_z`."""
+def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: float,
+           fixed: tuple[bool, bool] = (False, False)) -> Piece:
+    """`piece` grown at either edge (but the `fixed` ones), up to `reach_s`, over steps whose
+    picture z-score on its line (a 3-step mean) stays at least `grow_z`."""
     fps = check.stream.fps
     lo_s = max(0.0, piece.start - reach_s)
     z = check.z_steps(lo_s, piece.end + reach_s, piece.stream_at(lo_s), piece.speed)
@@ -90,11 +96,11 @@ def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: floa
     first = int(round(lo_s * fps))
     start, end = piece.start, piece.end
     for value in z[: int(round(piece.start * fps)) - first][::-1]:
-        if value < params.grow_z:
+        if fixed[0] or value < params.grow_z:
             break
         start -= 1 / fps
     for value in z[int(round(piece.end * fps)) - first:]:
-        if value < params.grow_z:
+        if fixed[1] or value < params.grow_z:
             break
         end += 1 / fps
     return replace(piece, start=start, end=end, stream_start=piece.stream_at(start), stream_end=piece.stream_at(end))

@@ -2,12 +2,18 @@
 
 Game pictures repeat (the same level, menu and arena, minute after minute), and so do game
 sounds: the same beep, shot or jump. What does not repeat is *when* they happen: the rhythm
-of play. Every onset (a sudden rise of loudness, timed to 10 ms, which survives re-encoding,
-resampling and mixing) is an anchor; with two of the onsets that follow it within 3 s it forms
-a triple, hashed as the two time differences (30 ms cells) and the frequency band each of the
-three falls in. A compilation clip shares many triples with its source at one time offset,
-whatever was done to its picture (overlays, letterbox, crops). The cached per-step log-mel
-(0.2 s averages) cannot do this: at that resolution one burst of beeps looks like any other.
+of play. Every onset is an anchor; with two of the onsets that follow it within 3 s it forms
+a triple, hashed as its two time differences (30 ms cells). A compilation clip shares many
+triples with its source at one time offset, whatever was done to its picture (overlays,
+letterbox, crops). The cached per-step log-mel (0.2 s averages) cannot do this: at that
+resolution one burst of beeps looks like any other.
+
+An onset is a sudden rise of level *in some frequency*, not of the whole track's loudness:
+music or a voice mixed over the game fills the loudness but leaves most frequencies free, so
+a beep still rises where the music is not (the loudness-onsets this replaced found no onset
+at all under music at half the game's level; these find nine in ten, timed within 20 ms).
+The onset's frequency is not hashed: which harmonic of a masked tone stands out depends on
+what is mixed over it, so it would break matches that its timing keeps.
 
 A clip played a few percent faster has every time difference scaled; the compilation's onset
 times are scaled back for each speed on a small grid before hashing, so a speed change is
@@ -17,127 +23,189 @@ found, and measured, instead of breaking the hashes. Pure numpy over decoded sam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from itertools import combinations
+from typing import Iterable, Iterator
 
 import numpy as np
 
-RATE = 8000  # Hz: onsets and their rough colour need no more
-HOP, N_FFT = 80, 256  # 10 ms frames
+RATE = 8000  # Hz: onsets need no more
+HOP, N_FFT = 80, 512  # 10 ms frames; 16 Hz bins, so a tone stands apart from music next to it
 FRAME_S = HOP / RATE
-BAND_EDGES_HZ = (100, 500, 1200, 2500, 4000)
-RISE_DB = 8.0  # an onset: loudness up this much over the 30 ms before it
-RANGE_DB = 45.0  # ...and no quieter than this below the track's loud moments (95th percentile)
+BAND_EDGES_HZ = (100, 400, 1000, 2200, 3800)  # below: hum and rumble; above: what 8 kHz sampling cuts
+RISE_DB = 10.0  # an onset: some frequency's level up this much over the 30 ms before it...
+FLOOR_DB = -60.0  # ...to at least this far below a full-scale tone
+AHEAD_FRAMES, BEHIND_FRAMES = 5, 3  # the level reached in the next 50 ms over the previous 30 ms
 REFRACTORY_FRAMES = 5  # onsets at least 50 ms apart
-FAN_OUT = 5  # triples per anchor: the anchor with two of its next FAN_OUT onsets
+FAN_OUT = 4  # constellations per anchor: the anchor with three of the next FAN_OUT onsets of its band
 MAX_SPAN_FRAMES = 300  # a triple spans at most 3 s
 CELL_FRAMES = 3  # time differences hashed in 30 ms cells
+_CELLS = MAX_SPAN_FRAMES // CELL_FRAMES + 2
+_JITTER = [(0, 0, 0)] + [tuple(d if k == i else 0 for k in range(3)) for i in range(3) for d in (-1, 1)] \
+    + [(d, -d, 0) for d in (-1, 1)] + [(0, d, -d) for d in (-1, 1)]
+MAX_REPEATS = 8  # a hash the stream holds more often says little about where (and costs most)
 _BLOCK_FRAMES = 6000  # a minute of frames per block, so 10 h never sits in memory
+_FULL_SCALE_DB = 20 * np.log10(np.hanning(N_FFT).sum() / 2)  # a full-scale sine's peak bin
+_FREQS = np.fft.rfftfreq(N_FFT, 1 / RATE)
+_KEEP = (_FREQS >= BAND_EDGES_HZ[0]) & (_FREQS < BAND_EDGES_HZ[-1])
+_N_BINS = int(_KEEP.sum())
+_BAND_OF_BIN = np.searchsorted(BAND_EDGES_HZ, _FREQS[_KEEP], side="right") - 1
+N_BANDS = len(BAND_EDGES_HZ) - 1
 
 
 @dataclass(frozen=True)
 class Onsets:
-    """A sound track's onsets: frame (10 ms) and band index, time-sorted."""
+    """A sound track's onsets: frame (10 ms) and frequency band, sorted by time. A sound that
+    rises in several bands is an onset in each."""
 
     frames: np.ndarray  # float64 (scaled for a speed, so not always whole)
-    bands: np.ndarray  # int64
+    bands: np.ndarray  # int64, 0 .. N_BANDS - 1
     seconds: float  # length of the track
 
     def scaled(self, speed: float) -> "Onsets":
         """The onsets a clip played at `speed` had in its source (times stretched back)."""
         return Onsets(self.frames * speed, self.bands, self.seconds * speed)
 
+    def band(self, k: int) -> np.ndarray:
+        return self.frames[self.bands == k]
 
-def _band_levels(samples: np.ndarray) -> np.ndarray:
-    """dB energy per band, one row per 10 ms frame."""
+
+def _levels(samples: np.ndarray) -> np.ndarray:
+    """dB level per frequency bin (LOW_HZ..HIGH_HZ) relative to a full-scale tone, a row per
+    10 ms frame."""
     n = 1 + (samples.size - N_FFT) // HOP
     if n <= 0:
-        return np.zeros((0, len(BAND_EDGES_HZ) - 1))
+        return np.zeros((0, _N_BINS), np.float32)
     index = np.arange(N_FFT)[None, :] + HOP * np.arange(n)[:, None]
-    power = np.abs(np.fft.rfft(samples[index] * np.hanning(N_FFT).astype(np.float32), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(N_FFT, 1 / RATE)
-    bands = [power[:, (freqs >= lo) & (freqs < hi)].sum(1) for lo, hi in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:])]
-    return 10 * np.log10(np.stack(bands, 1) + 1e-6)
+    spectrum = np.fft.rfft(samples[index] * np.hanning(N_FFT).astype(np.float32), axis=1)[:, _KEEP]
+    return (10 * np.log10(np.abs(spectrum) ** 2 + 1e-12) - _FULL_SCALE_DB).astype(np.float32)
 
 
-def onsets_of(blocks: Iterable[np.ndarray]) -> Onsets:
-    """Onsets of a whole sound track (mono float32 at RATE), a minute at a time."""
-    levels = []
+def _level_blocks(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+    """The track's levels, a minute of frames at a time, exactly as if computed at once."""
     buffer = np.zeros(0, np.float32)
     for block in blocks:
         buffer = np.concatenate([buffer, block])
         if buffer.size >= (_BLOCK_FRAMES + 4) * HOP + N_FFT:
             done = _BLOCK_FRAMES * HOP
-            levels.append(_band_levels(buffer[:done + N_FFT - HOP]))
+            yield _levels(buffer[:done + N_FFT - HOP])
             buffer = buffer[done:]
-    levels.append(_band_levels(buffer))
-    band_db = np.concatenate(levels) if levels else np.zeros((0, len(BAND_EDGES_HZ) - 1))
-    seconds = len(band_db) * FRAME_S
-    if len(band_db) < 4:
-        return Onsets(np.zeros(0), np.zeros(0, np.int64), seconds)
-    total = 10 * np.log10(np.power(10.0, band_db / 10).sum(1))
-    rise = np.zeros_like(total)
-    rise[3:] = total[3:] - np.maximum.reduce([total[:-3], total[1:-2], total[2:-1]])
-    floor = np.percentile(total, 95) - RANGE_DB
-    candidates = np.flatnonzero((rise > RISE_DB) & (total > floor))
+    yield _levels(buffer)
+
+
+def _rise(levels: np.ndarray, first: int) -> np.ndarray:
+    """Per frame `first..` of `levels` (which holds BEHIND_FRAMES frames of context before
+    `first` and AHEAD_FRAMES - 1 after the last), the largest rise in any frequency that
+    peaks there across frequency and reaches the floor."""
+    n = len(levels) - first - (AHEAD_FRAMES - 1)
+    if n <= 0:
+        return np.zeros((0, N_BANDS), np.float32)
+    ahead = np.max([levels[first + k:first + k + n] for k in range(AHEAD_FRAMES)], axis=0)
+    behind = np.max([levels[first - k:first - k + n] for k in range(1, BEHIND_FRAMES + 1)], axis=0)
+    peak = np.ones_like(ahead, bool)
+    peak[:, 1:] &= ahead[:, 1:] >= ahead[:, :-1]
+    peak[:, :-1] &= ahead[:, :-1] >= ahead[:, 1:]
+    rise = np.where(peak & (ahead > FLOOR_DB), ahead - behind, 0.0)
+    return np.stack([rise[:, _BAND_OF_BIN == k].max(axis=1) for k in range(N_BANDS)], axis=1)
+
+
+def onset_strength(blocks: Iterable[np.ndarray]) -> np.ndarray:
+    """Per 10 ms frame of a whole sound track (mono float32 at RATE), its onset strength:
+    the same numbers however the track is cut into blocks."""
+    silent = np.full((BEHIND_FRAMES, _N_BINS), -200.0, np.float32)
+    pending = silent  # frames not yet scored, after BEHIND_FRAMES frames of history
+    out = []
+    for levels in _level_blocks(blocks):
+        joined = np.concatenate([pending, levels])
+        strength = _rise(joined, BEHIND_FRAMES)
+        out.append(strength)
+        pending = joined[len(strength):]
+    tail = np.concatenate([pending, np.full((AHEAD_FRAMES - 1, _N_BINS), -200.0, np.float32)])
+    out.append(_rise(tail, BEHIND_FRAMES))  # the last frames, with silence ahead
+    return np.concatenate(out)
+
+
+def _picked(strength: np.ndarray) -> np.ndarray:
+    """Frames whose strength passes RISE_DB and is the largest within 30 ms either side, at
+    least REFRACTORY_FRAMES apart."""
+    padded = np.r_[np.zeros(3), strength, np.zeros(3)]
+    local_max = np.max([padded[k:k + len(strength)] for k in range(7)], axis=0)
     kept, last = [], -REFRACTORY_FRAMES
-    for c in candidates:
+    for c in np.flatnonzero((strength > RISE_DB) & (strength >= local_max)):
         if c - last >= REFRACTORY_FRAMES:
             kept.append(c)
             last = c
-    frames = np.array(kept, np.int64)
-    bands = band_db[frames].argmax(1) if len(frames) else np.zeros(0, np.int64)
-    return Onsets(frames.astype(np.float64), bands.astype(np.int64), seconds)
+    return np.array(kept, np.int64)
 
 
-def triples(onsets: Onsets, jitter: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(hash int64, anchor frame, last onset's frame, triple id) of every triple. With
-    `jitter`, each triple also comes with its time differences one cell either side (same id):
-    a query that tolerates rounding at cell edges."""
-    t, b = onsets.frames, onsets.bands
-    n = len(t)
-    hashes, anchors, ends, ids = [], [], [], []
-    next_id = 0
-    shifts = (-1, 0, 1) if jitter else (0,)
-    for i in range(1, FAN_OUT + 1):
-        for j in range(i + 1, FAN_OUT + 1):
-            a = np.arange(max(0, n - j))
-            dt1, dt2 = t[a + i] - t[a], t[a + j] - t[a + i]
-            ok = t[a + j] - t[a] <= MAX_SPAN_FRAMES
-            a, dt1, dt2 = a[ok], dt1[ok], dt2[ok]
-            q1, q2 = np.round(dt1 / CELL_FRAMES).astype(np.int64), np.round(dt2 / CELL_FRAMES).astype(np.int64)
-            colour = (b[a] * 4 + b[a + i]) * 4 + b[a + j]
-            triple_ids = np.arange(next_id, next_id + len(a))
-            next_id += len(a)
-            for s1 in shifts:
-                for s2 in shifts:
-                    hashes.append(((colour << 8) | (q1 + s1).clip(0, 255)) << 8 | (q2 + s2).clip(0, 255))
-                    anchors.append(t[a])
-                    ends.append(t[a + j])
-                    ids.append(triple_ids)
+def onsets_of(blocks: Iterable[np.ndarray]) -> Onsets:
+    """Onsets of a whole sound track (mono float32 at RATE), a minute at a time, per band."""
+    strength = onset_strength(blocks)
+    picked = [_picked(strength[:, k]) for k in range(N_BANDS)]
+    frames = np.concatenate(picked).astype(np.float64)
+    bands = np.concatenate([np.full(len(p), k, np.int64) for k, p in enumerate(picked)])
+    order = np.argsort(frames, kind="stable")
+    return Onsets(frames[order], bands[order], len(strength) * FRAME_S)
+
+
+def triples(onsets: Onsets, jitter: bool = False, fan_out: int = FAN_OUT
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(hash int64, anchor frame, last onset's frame, constellation id) of every constellation:
+    an anchor with three of the next `fan_out` onsets of its band, hashed as the band and the
+    three time differences between them. With `jitter`, each also comes with the time
+    differences one onset's rounding or timing error can make (same id): one of them a cell
+    either way, or two neighbours a cell in opposite directions (the onset between them moved)."""
+    shifts = np.array(_JITTER if jitter else [(0, 0, 0)])
+    offsets = (shifts[:, 0] * _CELLS + shifts[:, 1]) * _CELLS + shifts[:, 2]
+    hashes, anchors, ends = [], [], []
+    for band in range(N_BANDS):
+        t = onsets.band(band)
+        n = len(t)
+        for i, j, k in combinations(range(1, fan_out + 1), 3):
+            a = np.arange(max(0, n - k))
+            a = a[t[a + k] - t[a] <= MAX_SPAN_FRAMES]
+            q = [np.round((t[a + hi] - t[a + lo]) / CELL_FRAMES).astype(np.int64).clip(1, _CELLS - 2)
+                 for lo, hi in ((0, i), (i, j), (j, k))]
+            hashes.append(((band * _CELLS + q[0]) * _CELLS + q[1]) * _CELLS + q[2])
+            anchors.append(t[a])
+            ends.append(t[a + k])
     if not hashes:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
-    return np.concatenate(hashes), np.concatenate(anchors), np.concatenate(ends), np.concatenate(ids)
+    base, anchor, end = np.concatenate(hashes), np.concatenate(anchors), np.concatenate(ends)
+    n = len(base)
+    return ((base[None, :] + offsets[:, None]).ravel(), np.tile(anchor, len(offsets)), np.tile(end, len(offsets)),
+            np.tile(np.arange(n), len(offsets)))
+
+
+HASH_SPACE = N_BANDS * _CELLS ** 3
 
 
 @dataclass(frozen=True)
 class PrintIndex:
-    """A stream's triples sorted by hash, for lookups."""
+    """A stream's onsets, and its constellations grouped by hash for lookups: the anchors of
+    hash h are `frames[starts[h]:starts[h + 1]]` (a direct table: a lookup is one array read,
+    where a binary search over millions of hashes was most of an alignment's time)."""
 
-    hashes: np.ndarray  # int64, sorted
-    frames: np.ndarray  # anchor frames, in the same order
-    seconds: float
+    onsets: Onsets
+    starts: np.ndarray  # int64, HASH_SPACE + 1
+    frames: np.ndarray  # anchor frames, grouped by hash
 
     @classmethod
     def of(cls, onsets: Onsets) -> "PrintIndex":
         h, t, _, _ = triples(onsets)
         order = np.argsort(h, kind="stable")
-        return cls(h[order], t[order], onsets.seconds)
+        starts = np.r_[0, np.cumsum(np.bincount(h, minlength=HASH_SPACE))]
+        return cls(onsets, starts, t[order])
+
+    def __len__(self) -> int:
+        return len(self.frames)
 
     def matches(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query index, stream frame, weight) of every shared hash. A hash the stream holds
-        k times weighs 1/k: a rhythm the game plays all the time says little about where."""
-        lo = np.searchsorted(self.hashes, hashes, "left")
-        count = np.searchsorted(self.hashes, hashes, "right") - lo
+        k times weighs 1/k: a rhythm the game plays all the time says little about where; one
+        held more than MAX_REPEATS times is not looked up at all."""
+        lo = self.starts[hashes]
+        count = self.starts[hashes + 1] - lo
+        count[count > MAX_REPEATS] = 0
         query = np.repeat(np.arange(len(hashes)), count)
         first = np.repeat(lo, count)
         within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)

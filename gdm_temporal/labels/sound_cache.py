@@ -24,7 +24,8 @@ from gdm_features.media import probe
 from . import audio_print
 from .audio_print import Onsets, onsets_of
 
-_SETTINGS = ("RATE", "HOP", "N_FFT", "BAND_EDGES_HZ", "RISE_DB", "RANGE_DB", "REFRACTORY_FRAMES")
+_SETTINGS = ("RATE", "HOP", "N_FFT", "BAND_EDGES_HZ", "RISE_DB", "FLOOR_DB", "AHEAD_FRAMES", "BEHIND_FRAMES",
+             "REFRACTORY_FRAMES")
 
 
 def _settings_key() -> str:

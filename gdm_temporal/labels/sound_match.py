@@ -1,217 +1,420 @@
-"""Votes of the compilation's sound for where (and at what speed) each part of it came from.
+"""Where each part of a compilation came from, by its sound: hashes propose, onsets decide.
 
-Every triple of compilation onsets that the stream also holds votes for one stream offset,
-`stream time = offset + speed x compilation time`, once per speed on a small grid (the
-compilation's onset times are scaled back before hashing). The votes of the onsets inside a
-stretch of the compilation, binned at 0.1 s, show where that stretch came from: one clear peak
-for a clip, nothing for a title card, music or a clip from elsewhere.
+1. Proposals. Every constellation of compilation onsets that the stream also holds votes for
+   a line `stream time = intercept + speed x compilation time`, once per speed on a small grid
+   (the compilation's onset times are scaled back before hashing). Each 3 s stretch of the
+   compilation nominates the lines its own onsets vote for most: a clip's line leads where the
+   clip plays, even where a rhythm the game repeats gathers more votes over the whole video.
+   The compilation's constellations reach further ahead than the stream's (three of the next
+   eight onsets of a band, against five), so onsets that music or a voice inserts between the
+   game's do not break them.
+2. Decisions. Along a nominated line, each compilation onset either has a stream onset of the
+   same band within 35 ms or not, and each stream onset a compilation one. On a clip's true
+   line most do (re-encoding, resizing and mixing keep most onsets where they were); on any
+   other, about one in ten (the chance that one onset falls that close to another at the
+   local onset rate). Each onset adds the log-likelihood ratio of the two, and the clip is the
+   stretch where the sum is largest (a maximum-sum run): evidence in natural-log odds, in the
+   same units for any game. Silence adds nothing either way. The line is then refitted to the
+   onsets it pairs (least squares), which measures a clip's speed finer than the grid.
+3. Clips are taken strongest first; each claims its stretch, the others are measured again
+   without it, and one whose stretch another line explains nearly as well is left "low
+   confidence".
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 
 import numpy as np
 
-from .audio_print import FRAME_S, Onsets, PrintIndex, triples
+from .audio_print import FRAME_S, MAX_SPAN_FRAMES, N_BANDS, Onsets, PrintIndex, triples
 from .pieces import Piece
 from .shots import CUT_SCORE
 
-SPEEDS = tuple(round(1.0 + k / 100, 2) for k in range(-6, 7))  # 0.94 ... 1.06
-BIN_S = 0.1
-
-
-@dataclass(frozen=True)
-class SoundVote:
-    speed: float
-    stream_at_s: float  # the stream time of the stretch's start: stream = this + speed x (t - start)
-    votes: float  # weighted: a triple the stream holds k times counts 1/k
-
-
-class SoundVotes:
-    """All matches of a compilation's triples in a stream, per speed."""
-
-    def __init__(self, stream: PrintIndex, compilation: Onsets) -> None:
-        self._by_speed = {}
-        for speed in SPEEDS:
-            hashes, anchors, ends, ids = triples(compilation.scaled(speed), jitter=True)
-            query, stream_frames, weight = stream.matches(hashes)
-            self._by_speed[speed] = (anchors[query] / speed * FRAME_S, stream_frames * FRAME_S, weight, ids[query],
-                                     ends[query] / speed * FRAME_S)
-
-    def _histogram(self, speed: float, start_s: float, end_s: float) -> tuple[int, np.ndarray] | None:
-        """(first bin, votes per 0.1 s bin of the stream time at `start_s`, smoothed over one bin
-        either side); each triple counts once per bin, however many of its jittered hashes hit."""
-        comp_s, stream_s, weight, ids, _ = self._by_speed[speed]
-        inside = (comp_s >= start_s) & (comp_s < end_s)
-        if not inside.any():
-            return None
-        key = np.round((stream_s[inside] - speed * (comp_s[inside] - start_s)) / BIN_S).astype(np.int64)
-        _, first = np.unique(np.stack([ids[inside], key]), axis=1, return_index=True)
-        key, w = key[first], weight[inside][first]
-        base = int(key.min())
-        hist = np.bincount(key - base, weights=w)
-        return base, hist + np.r_[0.0, hist[:-1]] + np.r_[hist[1:], 0.0]
-
-    def best(self, start_s: float, end_s: float, away_from_s: float | None = None) -> SoundVote | None:
-        """The strongest (speed, stream time) of the onsets in `[start_s, end_s)` of the
-        compilation; with `away_from_s`, the strongest more than 1 s from that stream time
-        (the runner-up, to tell a clear match from a rhythm the game repeats)."""
-        found = None
-        for speed in self._by_speed:
-            histogram = self._histogram(speed, start_s, end_s)
-            if histogram is None:
-                continue
-            base, smooth = histogram
-            if away_from_s is not None:
-                centre = int(round(away_from_s / BIN_S)) - base
-                smooth = smooth.copy()
-                smooth[max(0, centre - 10):max(0, centre + 11)] = 0.0
-            k = int(np.argmax(smooth))
-            if found is None or smooth[k] > found.votes:
-                found = SoundVote(speed, (k + base) * BIN_S, float(smooth[k]))
-        return found
-
-    def votes_at(self, start_s: float, end_s: float, speed: float, stream_at_s: float) -> float:
-        """Votes for one line (the nearest speed on the grid) from the onsets in `[start_s, end_s)`."""
-        grid = min(self._by_speed, key=lambda s: abs(s - speed))
-        histogram = self._histogram(grid, start_s, end_s)
-        if histogram is None:
-            return 0.0
-        base, smooth = histogram
-        k = int(round(stream_at_s / BIN_S)) - base
-        return float(smooth[k]) if 0 <= k < len(smooth) else 0.0
-
-    def heard_spans(self, start_s: float, end_s: float, speed: float, stream_at_s: float) -> list[tuple[float, float]]:
-        """Compilation time spans `(first onset, last onset)` of the triples in `[start_s, end_s)`
-        that lie on one line: where the sound says this clip is playing."""
-        grid = min(self._by_speed, key=lambda s: abs(s - speed))
-        comp_s, stream_s, _, _, ends_s = self._by_speed[grid]
-        inside = (comp_s >= start_s) & (comp_s < end_s)
-        key = np.round((stream_s[inside] - grid * (comp_s[inside] - start_s)) / BIN_S).astype(np.int64)
-        on_line = np.abs(key - int(round(stream_at_s / BIN_S))) <= 1
-        return list(zip(comp_s[inside][on_line].tolist(), ends_s[inside][on_line].tolist()))
+SPEEDS = tuple(round(1.0 + k / 50, 2) for k in range(-3, 4))  # 0.94 ... 1.06; the refit measures finer
+BIN_S = 0.1  # lines are proposed on a 0.1 s grid of intercepts
+QUERY_FAN_OUT = 6
+_RATE_SPAN_S = 5.0  # the local onset rate: onsets within this either side
+_JOIN_SLACK_S = 1.0
+MAX_SPAN_S = MAX_SPAN_FRAMES * FRAME_S
+_EDGE_LLR = 2.0
+_CHUNK_S = 120.0
 
 
 @dataclass(frozen=True)
 class SoundParams:
-    min_votes: float = 3.0  # weighted votes a clip needs at all (the picture may confirm it)...
-    match_votes: float = 10.0  # ...and to be a match by sound alone, heard for...
-    min_heard_s: float = 4.0  # ...at least this long, with...
-    min_lead: float = 2.0  # ...this many times the votes of any other line over the same stretch
-    max_gap_s: float = 3.0  # onsets on one line further apart than this are two clips
+    window_s: float = 3.0  # each stretch of this length nominates...
+    per_window: int = 8  # ...this many lines
+    reach_s: float = 30.0  # how far past the stretches that nominated it a line is followed
+    tight_s: float = 0.015  # a sound this close to one of the other video's (a band in common) is a tight hit...
+    tolerance_s: float = 0.04  # ...this close, a loose one
+    tight_share: float = 0.6  # of the hits on a true line, the share that are tight
+    true_hit: float = 0.5  # on a clip's true line: the share of compilation sounds the stream has...
+    true_recall: float = 0.8  # ...and of stream sounds the compilation has (music adds; it rarely removes)
+    # Measured on Breakout (tools/bench_align.py): clips' true lines score 12-50, lines through
+    # music or another part of the game at most 9, with a lead of at most 5 over their rivals.
+    min_llr: float = 10.0  # evidence (log odds) a clip needs at all (the picture may confirm it)...
+    match_llr: float = 15.0  # ...and to be a match by sound alone, heard for...
+    min_heard_s: float = 3.0  # ...at least this long, with...
+    min_lead_llr: float = 8.0  # ...this much more evidence than any other line over the same stretch
     grow_s: float = 1.5  # how far a clip's edge may grow past its last onset, to a picture cut
 
 
 @dataclass(frozen=True)
-class _Heard:
-    votes: float
+class Line:
     speed: float
     intercept: float  # stream seconds = intercept + speed x compilation seconds
-    first: float  # compilation seconds: first and last onset heard on the line
-    last: float
 
     def stream_at(self, t: float) -> float:
         return self.intercept + self.speed * t
 
 
-def _candidates(votes: SoundVotes, params: SoundParams) -> list[_Heard]:
-    """Every line the whole compilation's onsets vote for, cut where its onsets pause: a clip's
-    votes add up over its whole length, a rhythm that merely recurs (a game's serve, a menu
-    jingle) only over the part that recurs."""
-    found = []
-    for speed, (comp_s, stream_s, weight, ids, ends_s) in votes._by_speed.items():
-        if not len(comp_s):
+@dataclass(frozen=True)
+class Heard:
+    """A stretch of the compilation whose onsets lie on one line."""
+
+    line: Line
+    llr: float  # evidence for the line over the stretch, natural-log odds
+    first: float  # compilation seconds: the first and last onset on the line
+    last: float
+    lead: float = 0.0  # llr minus the best other line's over the same stretch
+
+
+def _local_rate(times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Onsets per second of sorted `times` within _RATE_SPAN_S of each of `at`."""
+    lo = np.searchsorted(times, at - _RATE_SPAN_S)
+    hi = np.searchsorted(times, at + _RATE_SPAN_S)
+    return (hi - lo) / (2 * _RATE_SPAN_S)
+
+
+def _distance(times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Distance from each of `at` to the nearest of sorted `times` (inf where there is none)."""
+    if not len(times):
+        return np.full(len(at), np.inf)
+    k = np.searchsorted(times, at).clip(1, len(times) - 1)
+    return np.minimum(np.abs(times[k - 1] - at), np.abs(times[k] - at))
+
+
+class _Track:
+    """One video's onsets in seconds, time-sorted, grouped into sounds: onsets of several bands
+    within 20 ms are one sound (a click rises in every band at once, and counting it once per
+    band would count one coincidence four times)."""
+
+    def __init__(self, onsets: Onsets) -> None:
+        self.times = onsets.frames * FRAME_S
+        self.bands = onsets.bands
+        self.by_band = [self.times[self.bands == k] for k in range(N_BANDS)]
+        gaps = np.diff(onsets.frames) > 2
+        self.sound = np.r_[0, np.cumsum(gaps)].astype(np.int64) if len(self.times) else np.zeros(0, np.int64)
+        self.sound_times = self.times[np.r_[0, np.flatnonzero(gaps) + 1]] if len(self.times) else self.times
+        self.seconds = onsets.seconds
+
+    def matched(self, at: np.ndarray, first: int, last: int, other: "_Track") -> tuple[np.ndarray, ...]:
+        """For the sounds of onsets `first:last`, placed at `at` on the other track: (time of
+        each sound, the distance from it to the nearest onset of the other in a band it shares,
+        and the other's local rate of onsets that could be that near by chance: of its sounds,
+        or of its onsets in the bands this sound has, whichever is lower)."""
+        bands = self.bands[first:last]
+        distance = np.full(len(at), np.inf)
+        band_rate = np.zeros(len(at))
+        for k in range(N_BANDS):
+            mine = bands == k
+            if mine.any():
+                distance[mine] = _distance(other.by_band[k], at[mine])
+                band_rate[mine] = _local_rate(other.by_band[k], at[mine])
+        sound = self.sound[first:last]
+        starts = np.r_[0, np.flatnonzero(np.diff(sound)) + 1] if len(sound) else np.zeros(0, np.int64)
+        if not len(starts):
+            return np.zeros(0), np.zeros(0), np.zeros(0)
+        rate = np.minimum(np.add.reduceat(band_rate, starts), _local_rate(other.sound_times, at[starts]))
+        return self.times[first:last][starts], np.minimum.reduceat(distance, starts), rate
+
+
+class _Evidence:
+    """The onsets of both videos; scores any line."""
+
+    def __init__(self, stream: Onsets, compilation: Onsets, params: SoundParams) -> None:
+        self.stream, self.comp = _Track(stream), _Track(compilation)
+        self.duration = compilation.seconds
+        self.params = params
+
+    def _scores(self, distance: np.ndarray, rate: np.ndarray, found: float) -> np.ndarray:
+        """Log-likelihood ratio, true line against an unrelated one, of a sound whose nearest
+        partner is `distance` away, where the other video has `rate` sounds a second and a
+        true line gives a sound its partner with probability `found`: a tight partner (one
+        frame, as in a clean copy) is strong evidence, a loose one (mixing shifts onsets by a
+        few frames) weak, none evidence against."""
+        tight, loose = self.params.tight_s, self.params.tolerance_s
+        chance_tight = np.clip(rate * 2 * tight, 1e-3, 0.5)
+        chance_loose = np.clip(rate * 2 * (loose - tight), 1e-3, 0.5)
+        share = self.params.tight_share
+        return np.select([distance <= tight, distance <= loose],
+                         [np.log(found * share / chance_tight), np.log(found * (1 - share) / chance_loose)],
+                         np.log((1 - found) / np.clip(1 - chance_tight - chance_loose, 0.05, 1)))
+
+    def events(self, line: Line, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
+        """(compilation seconds, log-likelihood ratio) of every sound the line can see in
+        [start, end] of the compilation, by time: each compilation sound with or without a
+        partner in the stream, and each stream sound without a partner in the compilation (one
+        with a partner is already counted)."""
+        start = max(start, 0.0, -line.intercept / line.speed)
+        end = min(end, self.duration, (self.stream.seconds - line.intercept) / line.speed)
+        c = self.comp.times
+        lo, hi = np.searchsorted(c, start), np.searchsorted(c, end, side="right")
+        t1, d1, rate1 = self.comp.matched(line.stream_at(c[lo:hi]), lo, hi, self.stream)
+        s1 = self._scores(d1, rate1, self.params.true_hit)
+        s = self.stream.times
+        lo, hi = np.searchsorted(s, [line.stream_at(start), line.stream_at(end)])
+        t2, d2, rate2 = self.stream.matched((s[lo:hi] - line.intercept) / line.speed, lo, hi, self.comp)
+        unpaired = d2 * line.speed > self.params.tolerance_s
+        t2 = (t2[unpaired] - line.intercept) / line.speed
+        s2 = self._scores(d2[unpaired], rate2[unpaired], self.params.true_recall)
+        t, sc = np.r_[t1, t2], np.r_[s1, s2]
+        order = np.argsort(t, kind="stable")
+        return t[order], sc[order]
+
+    def pairs(self, line: Line, first: float, last: float) -> tuple[np.ndarray, np.ndarray]:
+        """(compilation, stream) seconds of the onsets paired along the line in [first, last]."""
+        tol = self.params.tolerance_s
+        cs, ss = [], []
+        for comp, stream in zip(self.comp.by_band, self.stream.by_band):
+            c = comp[(comp >= first) & (comp <= last)]
+            at = line.stream_at(c)
+            if not len(stream) or not len(c):
+                continue
+            k = np.searchsorted(stream, at).clip(1, len(stream) - 1)
+            nearest = np.where(np.abs(stream[k - 1] - at) <= np.abs(stream[k] - at), stream[k - 1], stream[k])
+            ok = np.abs(nearest - at) <= tol
+            cs.append(c[ok])
+            ss.append(nearest[ok])
+        return (np.concatenate(cs), np.concatenate(ss)) if cs else (np.zeros(0), np.zeros(0))
+
+
+def _best_run(times: np.ndarray, scores: np.ndarray, lo: float = -np.inf, hi: float = np.inf
+              ) -> tuple[float, float, float]:
+    """(sum, first time, last time) of the maximum-sum run of events within [lo, hi]."""
+    a, b = np.searchsorted(times, lo, side="left"), np.searchsorted(times, hi, side="right")
+    s = scores[a:b]
+    if not len(s):
+        return 0.0, 0.0, 0.0
+    total = np.r_[0.0, np.cumsum(s)]
+    low_at = np.minimum.accumulate(total[:-1])
+    gain = total[1:] - low_at
+    end = int(np.argmax(gain))
+    start = int(np.flatnonzero(total[:end + 1] == low_at[end])[-1])
+    if gain[end] <= 0:
+        return 0.0, 0.0, 0.0
+    # A maximum-sum run takes in any edge whose sum is not negative: a chance match or two next
+    # to a clip, and the misses after it. Edges that add less than _EDGE_LLR are left out.
+    run = s[start:end + 1]
+    head = np.flatnonzero(np.cumsum(run) < _EDGE_LLR)
+    tail = np.flatnonzero(np.cumsum(run[::-1]) < _EDGE_LLR)
+    first = start + (int(head[-1]) + 1 if len(head) else 0)
+    last = end - (int(tail[-1]) + 1 if len(tail) else 0)
+    if last < first:
+        first, last = start, end
+    return float(run.sum()), float(times[a + first]), float(times[a + last])
+
+
+def _free_best(times: np.ndarray, scores: np.ndarray, claimed: list[tuple[float, float]]
+               ) -> tuple[float, float, float]:
+    """The maximum-sum run that crosses no claimed stretch."""
+    bounds = [-np.inf]
+    for lo, hi in sorted(claimed):
+        bounds += [lo, hi]
+    bounds.append(np.inf)
+    best = (0.0, 0.0, 0.0)
+    for lo, hi in zip(bounds[::2], bounds[1::2]):
+        run = _best_run(times, scores, lo + 1e-9 if np.isfinite(lo) else lo, hi - 1e-9 if np.isfinite(hi) else hi)
+        if run[0] > best[0]:
+            best = run
+    return best
+
+
+def _top_per_window(window: np.ndarray, votes: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the `n` largest `votes` of each window."""
+    order = np.lexsort((-votes, window))
+    rank = np.arange(len(order)) - np.searchsorted(window[order], window[order])
+    return order[rank < n]
+
+
+def _window_votes(compilation: Onsets, stream: PrintIndex, speed: float, lo_s: float, hi_s: float,
+                  params: SoundParams) -> tuple[np.ndarray, ...]:
+    """(window, votes, intercept) of the lines each window starting in [lo_s, hi_s) votes for
+    most, at one speed. Windows are `window_s` long, every half window."""
+    step = params.window_s / 2
+    inside = (compilation.frames * FRAME_S >= lo_s - step) & (compilation.frames * FRAME_S < hi_s + params.window_s
+                                                              + MAX_SPAN_S)
+    part = Onsets(compilation.frames[inside], compilation.bands[inside], compilation.seconds)
+    hashes, anchors, _, ids = triples(part.scaled(speed), jitter=True, fan_out=QUERY_FAN_OUT)
+    query, stream_frames, weight = stream.matches(hashes)
+    comp_s = anchors[query] / speed * FRAME_S
+    window = np.floor(comp_s / step).astype(np.int64)  # the later of the two windows holding it
+    keep = (window * step >= lo_s - step) & (window * step < hi_s + step)
+    if not keep.any():
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    comp_s, stream_frames, weight, ids, window = comp_s[keep], stream_frames[keep], weight[keep], ids[query][keep], \
+        window[keep]
+    key = np.round((stream_frames * FRAME_S - speed * comp_s) / BIN_S).astype(np.int64)
+    base = int(key.min()) - 1
+    key -= base
+    span = int(key.max()) + 2
+    # One vote per constellation per line, however many of its jittered hashes hit.
+    _, first = np.unique(ids * span + key, return_index=True)
+    key, weight, window = key[first], weight[first], window[first]
+    cells, votes = [], []
+    for earlier in (0, 1):  # each vote counts in the window starting at its half-window and the one before
+        cell, inverse = np.unique((window - earlier) * span + key, return_inverse=True)
+        own = np.bincount(inverse.ravel(), weights=weight)
+        total = own.copy()
+        for d in (-1, 1):  # a line's votes spill into the next bin: count each with its neighbours
+            k = np.searchsorted(cell, cell + d).clip(0, len(cell) - 1)
+            total += np.where(cell[k] == cell + d, own[k], 0.0)
+        cells.append(cell)
+        votes.append(total)
+    cells, inverse = np.unique(np.concatenate(cells), return_inverse=True)
+    votes = np.bincount(inverse.ravel(), weights=np.concatenate(votes))
+    window, intercept = cells // span, (cells % span + base) * BIN_S
+    mine = (window * step >= lo_s) & (window * step < hi_s)
+    top = _top_per_window(window[mine], votes[mine], params.per_window)
+    return window[mine][top], votes[mine][top], intercept[mine][top]
+
+
+def nominated(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()
+              ) -> list[tuple[Line, float, float]]:
+    """(line, first and last compilation second of the stretches that nominated it) of every
+    proposed line. The compilation is taken a few minutes at a time, so the votes of a long
+    one never all sit in memory."""
+    lines: dict[Line, tuple[float, float]] = {}
+    step = params.window_s / 2
+    for lo_s in np.arange(0.0, max(compilation.seconds, step), _CHUNK_S):
+        found = [(w, v, b, np.full(len(w), speed)) for speed in SPEEDS
+                 for w, v, b in [_window_votes(compilation, stream, speed, lo_s, lo_s + _CHUNK_S, params)]]
+        window, votes, intercept, speeds = (np.concatenate(x) for x in zip(*found))
+        top = _top_per_window(window, votes, params.per_window)
+        for w, b, v in zip(window[top].tolist(), intercept[top].tolist(), speeds[top].tolist()):
+            line, at = Line(v, round(b, 3)), w * step
+            first, last = lines.get(line, (at, at))
+            lines[line] = (min(first, at), max(last, at + params.window_s))
+    return [(line, lo, hi) for line, (lo, hi) in lines.items()]
+
+
+def _refit(evidence: _Evidence, line: Line, first: float, last: float) -> Line:
+    """The line through the onsets it pairs in [first, last] (least squares), if they span
+    enough of the stretch to measure a slope; else the line as it was."""
+    c, s = evidence.pairs(line, first, last)
+    if len(c) < 4 or np.ptp(c) < 2.0:
+        return line
+    speed, intercept = np.polyfit(c, s, 1)
+    if abs(speed - line.speed) > 0.02:
+        return line
+    return Line(float(speed), float(intercept))
+
+
+def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()) -> list[Heard]:
+    """Clips the sound finds, strongest first, each with its evidence and its lead."""
+    evidence = _Evidence(stream.onsets, compilation, params)
+    lines = nominated(stream, compilation, params)
+    scored = []  # (line, times, scores)
+    for line, lo, hi in lines:
+        # A clip lies around the stretches that nominated its line; looking further costs time
+        # and finds only chance.
+        lo, hi = lo - params.reach_s, hi + params.reach_s
+        times, scores = evidence.events(line, lo, hi)
+        best, first, last = _best_run(times, scores)
+        if best < params.min_llr / 2:
             continue
-        key = np.round((stream_s - speed * comp_s) / BIN_S).astype(np.int64)
-        _, first = np.unique(np.stack([ids, key]), axis=1, return_index=True)
-        comp_s, ends_s, weight, key = comp_s[first], ends_s[first], weight[first], key[first]
-        base = int(key.min())
-        hist = np.bincount(key - base, weights=weight)
-        smooth = hist + np.r_[0.0, hist[:-1]] + np.r_[hist[1:], 0.0]
-        left, right = np.r_[-1.0, smooth[:-1]], np.r_[smooth[1:], -1.0]
-        by_key = np.argsort(key, kind="stable")
-        sorted_key = key[by_key]
-        for k in np.flatnonzero((smooth >= params.min_votes) & (smooth >= left) & (smooth > right)):
-            lo, hi = np.searchsorted(sorted_key, [k + base - 1, k + base + 2])
-            on = by_key[lo:hi]
-            order = np.argsort(comp_s[on])
-            t, e, w = comp_s[on][order], ends_s[on][order], weight[on][order]
-            breaks = np.flatnonzero(np.diff(t) > params.max_gap_s) + 1
-            for part in np.split(np.arange(len(t)), breaks):
-                total = float(w[part].sum())
-                if total >= params.min_votes:
-                    found.append(_Heard(total, speed, (k + base) * BIN_S, float(t[part].min()), float(e[part].max())))
-    return sorted(found, key=lambda h: -h.votes)
+        for _ in range(2):  # the grid's speed drifts off a long clip's onsets: fit it to them
+            refitted = _refit(evidence, line, first, last)
+            if refitted == line:
+                break
+            t2, s2 = evidence.events(refitted, lo, hi)
+            run = _best_run(t2, s2)
+            if run[0] < best:
+                break
+            line, times, scores, (best, first, last) = refitted, t2, s2, run
+        scored.append((line, times, scores))
+    queue = [(-_best_run(t, s)[0], k) for k, (_, t, s) in enumerate(scored)]
+    heapq.heapify(queue)
+    claimed: list[tuple[float, float]] = []
+    chosen: list[Heard] = []
+    while queue:
+        _, k = heapq.heappop(queue)
+        line, times, scores = scored[k]
+        llr, first, last = _free_best(times, scores, claimed)
+        if queue and llr < -queue[0][0] - 1e-9:  # worse than when queued: measure again later
+            heapq.heappush(queue, (-llr, k))
+            continue
+        if llr < params.min_llr:
+            break
+        rival, mid = 0.0, (first + last) / 2
+        for other, t, s in scored:
+            if len(t) and t[0] <= last and t[-1] >= first and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
+                rival = max(rival, _best_run(t, s, first, last)[0])
+        chosen.append(Heard(line, llr, first, last, llr - rival))
+        claimed.append((first, last))
+    return chosen
 
 
-def sound_pieces(votes: SoundVotes, duration: float, cut_score: np.ndarray, fps: float,
+def sound_pieces(stream: PrintIndex, compilation: Onsets, duration: float, cut_score: np.ndarray, fps: float,
                  params: SoundParams = SoundParams()) -> list[Piece]:
-    """Clips the sound finds, strongest first, each claiming the stretch where it was heard;
-    a clip whose stretch another line explains nearly as well is only "low confidence"."""
-    candidates = _candidates(votes, params)
-    first = np.array([c.first for c in candidates])
-    last = np.array([c.last for c in candidates])
-    weight = np.array([c.votes for c in candidates])
-    speed = np.array([c.speed for c in candidates])
-    intercept = np.array([c.intercept for c in candidates])
-    chosen: list[tuple[_Heard, float]] = []
-    for h in candidates:
-        # Taken: most of its stretch is already another chosen clip's (clips overlap only by a
-        # crossfade and the slack of where their first and last onsets fall).
-        if any(min(c.last, h.last) - max(c.first, h.first) > 0.5 * (h.last - h.first) for c, _ in chosen):
-            continue
-        # Rivals: other lines heard over most of this one's stretch (a rhythm recurring inside a
-        # longer clip does not make the clip doubtful; a whole stretch two ways does).
-        at = np.maximum(first, h.first)
-        over = (np.minimum(last, h.last) - at > 0.5 * (h.last - h.first)) \
-            & (np.abs(intercept + speed * at - h.stream_at(at)) > 1.0)
-        chosen.append((h, h.votes / max(float(weight[over].max()) if over.any() else 0.0, 1e-9)))
-    spans = [(h.first, h.last, h, lead) for h, lead in chosen]
+    """The clips the sound finds as pieces of the compilation: sure ones "match", the rest "low
+    confidence"."""
+    spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)]
     pieces = []
-    for lo, hi, h, lead in _placed(spans, cut_score, duration, fps, params.grow_s):
+    for lo, hi, h in _placed(spans, cut_score, duration, fps, params.grow_s):
         # Sound alone must be strong: a deterministic game replays the same sounds exactly (every
         # serve of Atari Breakout, in any recording), so a short, modest echo is no proof.
-        sure = h.votes >= params.match_votes and lead >= params.min_lead and h.last - h.first >= params.min_heard_s
-        confidence = (1 - np.exp(-h.votes / params.match_votes)) * min(1.0, lead / (2 * params.min_lead))
-        pieces.append(Piece(lo, hi, h.stream_at(lo), h.stream_at(hi), None, float(confidence),
-                            "match" if sure else "low confidence", "sound", h.speed))
+        sure = h.llr >= params.match_llr and h.lead >= params.min_lead_llr and h.last - h.first >= params.min_heard_s
+        confidence = (1 - np.exp(-h.llr / params.match_llr)) * min(1.0, max(h.lead, 0.0) / (2 * params.min_lead_llr))
+        pieces.append(Piece(lo, hi, h.line.stream_at(lo), h.line.stream_at(hi), None, float(confidence),
+                            "match" if sure else "low confidence", "sound", h.line.speed))
     return pieces
 
 
 def _placed(spans: list, cut_score: np.ndarray, duration: float, fps: float, grow_s: float) -> list:
-    """Clip edges from the onsets heard: overlapping clips (a crossfade) split in the middle of
-    the overlap, a short gap between two at the picture's cut in it (else its middle), and an
-    edge next to unmatched footage grown to a cut within reach (a clip's quiet start still
-    belongs to it) or left where the sound was last heard."""
+    """Clip edges from the onsets heard: two clips heard one after the other join at the
+    picture's largest change near the gap or overlap between their sounds, and an edge next
+    to unmatched footage grows to a clear cut within reach (a clip's quiet start still belongs
+    to it) or stays where the sound was last heard."""
     spans = sorted(spans, key=lambda s: s[0])
     out = []
-    for k, (lo, hi, heard, lead) in enumerate(spans):
+    for k, (lo, hi, heard) in enumerate(spans):
         prev_hi = spans[k - 1][1] if k else None
         next_lo = spans[k + 1][0] if k + 1 < len(spans) else None
-        if prev_hi is not None and lo < prev_hi:
-            lo = (lo + prev_hi) / 2
-        elif prev_hi is not None and lo - prev_hi <= 2 * grow_s:
-            lo = _cut_between(cut_score, fps, prev_hi, lo, (prev_hi + lo) / 2)
+        # Two clips heard one after the other join where the picture changes most between the
+        # last sound of one and the first of the next (or where they overlap: a crossfade, or
+        # a chance echo that carried one clip's run a little into the next), give or take a
+        # second: one clip's run can stop short of its edge, or pass it by a chance match.
+        if prev_hi is not None and lo - prev_hi <= 2 * grow_s:
+            lo = _cut_between(cut_score, fps, min(lo, prev_hi) - _JOIN_SLACK_S, max(lo, prev_hi) + _JOIN_SLACK_S)
         else:
             lo = _cut_between(cut_score, fps, max(0.0, lo - grow_s), lo, lo)
-        if next_lo is not None and next_lo < hi:
-            hi = (hi + next_lo) / 2
-        elif next_lo is not None and next_lo - hi <= 2 * grow_s:
-            hi = _cut_between(cut_score, fps, hi, next_lo, (hi + next_lo) / 2)
+        if next_lo is not None and next_lo - hi <= 2 * grow_s:
+            hi = _cut_between(cut_score, fps, min(hi, next_lo) - _JOIN_SLACK_S, max(hi, next_lo) + _JOIN_SLACK_S)
         else:
             hi = _cut_between(cut_score, fps, hi, min(duration, hi + grow_s), hi)
         if out and lo < out[-1][1]:
             lo = out[-1][1]
         if hi - lo > 0:
-            out.append((lo, hi, heard, lead))
+            out.append((lo, hi, heard))
     return out
 
 
-def _cut_between(cut_score: np.ndarray, fps: float, lo_s: float, hi_s: float, fallback: float) -> float:
-    """The time of the strongest clear picture cut in `[lo_s, hi_s]`, else `fallback`."""
+def _cut_between(cut_score: np.ndarray, fps: float, lo_s: float, hi_s: float, fallback: float | None = None) -> float:
+    """The time of the strongest picture change in `[lo_s, hi_s]`. With a `fallback` (an edge
+    next to unmatched footage, which may hold no cut at all) only a clear cut counts, else the
+    fallback; without one (the gap between the last sound of one clip and the first of the
+    next, which must hold their join), the largest change there: a cut between two moments of
+    a game whose picture barely changes may jump less than a clear cut, but more than the
+    motion around it."""
     a, b = max(0, int(np.floor(lo_s * fps))), max(0, int(np.ceil(hi_s * fps)) + 1)
     window = cut_score[a:b]
-    if len(window) and window.max() >= CUT_SCORE:
-        return (a + int(np.argmax(window))) / fps
-    return fallback
+    if not len(window):
+        return fallback if fallback is not None else (lo_s + hi_s) / 2
+    if fallback is not None and window.max() < CUT_SCORE:
+        return fallback
+    if window.max() <= 2 * np.median(window) + 1e-3:  # no change stands out: the middle of the gap
+        return (lo_s + hi_s) / 2 if fallback is None else fallback
+    return (a + int(np.argmax(window))) / fps

@@ -6,7 +6,7 @@ import pytest
 
 from gdm_temporal.labels import audio_print as ap
 from gdm_temporal.labels.pieces import Piece, fuse, labels_from
-from gdm_temporal.labels.sound_match import SoundVotes, sound_pieces
+from gdm_temporal.labels.sound_match import sound_pieces
 
 
 def beeps(times, seconds, rate=ap.RATE, seed=0):
@@ -22,14 +22,41 @@ def beeps(times, seconds, rate=ap.RATE, seed=0):
     return x
 
 
+def _own_band_leads(times, onsets):
+    """Per beep, how far before it the nearest onset of its own band is stamped."""
+    found = onsets.frames * ap.FRAME_S
+    leads = []
+    for k, t in enumerate(times):
+        own = found[onsets.bands == np.searchsorted(ap.BAND_EDGES_HZ, (300, 800, 1800, 3000)[k % 4]) - 1]
+        leads.append(t - own[np.argmin(np.abs(own - (t - 0.065)))] if len(own) else np.inf)
+    return np.array(leads)
+
+
 def test_onsets_are_timed_to_the_frame():
     times = np.sort(np.random.default_rng(1).uniform(1, 59, 60))
     times = times[np.r_[True, np.diff(times) > 0.15]]
-    found = ap.onsets_of([beeps(times, 60)]).frames * ap.FRAME_S
-    assert len(found) == len(times)
-    # A frame is stamped where its 32 ms window starts: a fixed lead, the same in every video.
-    lead = times - found
-    assert np.all((lead >= 0) & (lead <= 0.035)) and np.ptp(lead) <= 0.012
+    leads = _own_band_leads(times, ap.onsets_of([beeps(times, 60)]))
+    # A frame is stamped where its 64 ms window starts, so a rise is stamped ahead of the
+    # sound: a fixed lead, the same in every copy of it.
+    assert np.all((leads >= 0.04) & (leads <= 0.09)) and np.ptp(leads) <= 0.03
+
+
+def test_onsets_survive_music_mixed_over_them():
+    """Chords as loud as the beeps, changing every half second (the compilation factory's
+    music), over the same beeps: nine in ten are still found in their band, as sharply timed.
+    (The loudness onsets this replaced found none: the music fills the loudness.)"""
+    times = np.sort(np.random.default_rng(2).uniform(1, 59, 60))
+    times = times[np.r_[True, np.diff(times) > 0.15]]
+    rng = np.random.default_rng(5)
+    t = np.arange(60 * ap.RATE) / ap.RATE
+    music = np.zeros_like(t, dtype=np.float32)
+    for start in range(0, len(t), ap.RATE // 2):
+        seg = slice(start, start + ap.RATE // 2)
+        music[seg] = sum(np.sin(2 * np.pi * f * t[seg]) for f in 220.0 * 2 ** (rng.integers(0, 24, 3) / 12)) / 3
+    clean = _own_band_leads(times, ap.onsets_of([beeps(times, 60)]))
+    mixed = _own_band_leads(times, ap.onsets_of([beeps(times, 60) + 0.5 * music]))
+    kept = np.abs(mixed - clean) <= 0.02
+    assert kept.mean() >= 0.9, kept.mean()
 
 
 def test_block_edges_change_nothing():
@@ -42,7 +69,7 @@ def test_block_edges_change_nothing():
 
 def test_silence_has_no_print():
     onsets = ap.onsets_of([np.zeros(ap.RATE * 10, np.float32)])
-    assert len(onsets.frames) == 0 and len(ap.PrintIndex.of(onsets).hashes) == 0
+    assert len(onsets.frames) == 0 and len(ap.PrintIndex.of(onsets)) == 0
 
 
 def rhythm(seconds, rate_per_s, seed):
@@ -76,7 +103,7 @@ def test_clips_are_found_on_their_line_at_their_speed():
     stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
     cuts = [(1200.0, 1210.0, 1.0), (300.0, 308.0, 1.04), (2500.0, 2512.0, 0.97), (40.0, 47.0, 1.0)]
     comp, placed = compile_onsets(stream_t, stream_b, cuts)
-    pieces = sound_pieces(SoundVotes(stream, comp), comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
     matches = [p for p in pieces if p.status == "match"]
     assert len(matches) == len(cuts)
     for (at, until, start, end, speed), p in zip(placed, sorted(matches, key=lambda p: p.start)):
@@ -90,7 +117,7 @@ def test_another_streams_sound_finds_nothing():
     other_t, other_b = rhythm(600, 2.0, seed=4)
     stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
     comp, _ = compile_onsets(other_t, other_b, [(100.0, 110.0, 1.0), (200.0, 212.0, 1.0)])
-    pieces = sound_pieces(SoundVotes(stream, comp), comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
     assert [p for p in pieces if p.status == "match"] == []
 
 
