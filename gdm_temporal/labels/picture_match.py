@@ -112,6 +112,22 @@ class PictureCheck:
         return best
 
 
+def _top_columns(sims: np.ndarray, k: int, block: int = 16) -> np.ndarray:
+    """Per row, the columns of its `k` largest values, in no order. The k largest lie in the k
+    blocks of `block` columns with the largest maxima, so only those are searched: a full
+    partition of every row was most of a long alignment's time."""
+    m, n = sims.shape
+    if n <= k * block * 2:
+        return np.argpartition(-sims, k - 1, axis=1)[:, :k]
+    padded = np.pad(sims, ((0, 0), (0, -n % block)), constant_values=-np.inf)
+    blocks = padded.reshape(m, -1, block)
+    best_blocks = np.argpartition(-blocks.max(axis=2), k - 1, axis=1)[:, :k]  # [m, k]
+    candidates = np.take_along_axis(blocks, best_blocks[:, :, None], 1).reshape(m, -1)  # [m, k * block]
+    columns = (best_blocks[:, :, None] * block + np.arange(block)).reshape(m, -1)
+    pick = np.argpartition(-candidates, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(columns, pick, 1)
+
+
 def _step_motion(visual: np.ndarray) -> np.ndarray:
     """Per step, `1 - cosine` of its raw embedding with the step before (and after): 0 where
     the picture is still."""
@@ -137,18 +153,18 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     k = min(params.top_k, n)
     top_sim = np.full((m, k), -np.inf, np.float32)
     top_idx = np.zeros((m, k), np.int64)
-    total, total_sq, count = np.zeros(m), np.zeros(m), 0
+    total, gram, count = np.zeros(m), np.zeros((c.shape[1], c.shape[1])), 0
     for start in range(0, n, params.chunk_steps):
         window = stream.read(start, params.chunk_steps)
         s = _normalised(window.visual, centre)
         s[~window.frame_ok] = 0.0
         sims = c @ s.T  # [m, chunk]
-        seen = sims[:, window.frame_ok]
-        total += seen.sum(1)
-        total_sq += np.square(seen, dtype=np.float64).sum(1)
-        count += seen.shape[1]
+        seen = s[window.frame_ok].astype(np.float64)
+        total += c @ seen.sum(0)  # the similarities' sum and sum of squares, without a pass over them
+        gram += seen.T @ seen
+        count += len(seen)
         kk = min(k, sims.shape[1])
-        part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+        part = _top_columns(sims, kk)
         both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
         both_idx = np.concatenate([top_idx, part + start], 1)
         keep = np.argsort(-both_sim, axis=1)[:, :k]
@@ -205,6 +221,8 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     for a, b in runs(~claimed, 0, max(1, int(round(fps)))):
         pieces.append(Piece(a / fps, b / fps))
     mean = total / max(count, 1)
+    c64 = c.astype(np.float64)
+    total_sq = ((c64 @ gram) * c64).sum(1)
     std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
     still = _step_motion(comp.visual) < params.min_motion
     return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std, still, top_idx)

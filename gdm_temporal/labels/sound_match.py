@@ -47,9 +47,11 @@ class SoundParams:
     window_s: float = 3.0  # each stretch of this length nominates...
     per_window: int = 8  # ...this many lines
     reach_s: float = 30.0  # how far past the stretches that nominated it a line is followed
-    tight_s: float = 0.015  # a sound this close to one of the other video's (a band in common) is a tight hit...
+    exact_s: float = 0.006  # a sound this close to one of the other video's (a band in common) is an exact hit...
+    near_s: float = 0.016  # ...this close, a near one...
     tolerance_s: float = 0.04  # ...this close, a loose one
-    tight_share: float = 0.6  # of the hits on a true line, the share that are tight
+    exact_share: float = 0.6  # of the hits on a true line, the share that are exact...
+    near_share: float = 0.3  # ...and near (measured: 0.67-0.8 and 0.17-0.2, clean and under music)
     true_hit: float = 0.5  # on a clip's true line: the share of compilation sounds the stream has...
     true_recall: float = 0.8  # ...and of stream sounds the compilation has (music adds; it rarely removes)
     # Measured on Breakout (tools/bench_align.py): clips' true lines score 12-50, lines through
@@ -142,16 +144,17 @@ class _Evidence:
     def _scores(self, distance: np.ndarray, rate: np.ndarray, found: float) -> np.ndarray:
         """Log-likelihood ratio, true line against an unrelated one, of a sound whose nearest
         partner is `distance` away, where the other video has `rate` sounds a second and a
-        true line gives a sound its partner with probability `found`: a tight partner (one
-        frame, as in a clean copy) is strong evidence, a loose one (mixing shifts onsets by a
-        few frames) weak, none evidence against."""
-        tight, loose = self.params.tight_s, self.params.tolerance_s
-        chance_tight = np.clip(rate * 2 * tight, 1e-3, 0.5)
-        chance_loose = np.clip(rate * 2 * (loose - tight), 1e-3, 0.5)
-        share = self.params.tight_share
-        return np.select([distance <= tight, distance <= loose],
-                         [np.log(found * share / chance_tight), np.log(found * (1 - share) / chance_loose)],
-                         np.log((1 - found) / np.clip(1 - chance_tight - chance_loose, 0.05, 1)))
+        true line gives a sound its partner with probability `found`. On a true line most
+        partners sit on the same 10 ms frame (a copy keeps its timing to the sample; mixing
+        moves a few onsets by a frame or two), so an exact partner is strong evidence, a near
+        one some, a loose one (three frames or more) hardly any, and none evidence against."""
+        p = self.params
+        edges = (0.0, p.exact_s, p.near_s, p.tolerance_s)
+        chances = [np.clip(rate * 2 * (hi - lo), 1e-3, 0.5) for lo, hi in zip(edges[:-1], edges[1:])]
+        shares = (p.exact_share, p.near_share, 1 - p.exact_share - p.near_share)
+        return np.select([distance <= hi for hi in edges[1:]],
+                         [np.log(found * share / chance) for share, chance in zip(shares, chances)],
+                         np.log((1 - found) / np.clip(1 - sum(chances), 0.05, 1)))
 
     def events(self, line: Line, start: float, end: float) -> tuple[np.ndarray, np.ndarray]:
         """(compilation seconds, log-likelihood ratio) of every sound the line can see in
@@ -301,14 +304,22 @@ def nominated(stream: PrintIndex, compilation: Onsets, params: SoundParams = Sou
 
 
 def _refit(evidence: _Evidence, line: Line, first: float, last: float) -> Line:
-    """The line through the onsets it pairs in [first, last] (least squares), if they span
-    enough of the stretch to measure a slope; else the line as it was."""
+    """The line through the onsets it pairs in [first, last]: least squares where they span
+    enough of the stretch to measure a slope, else only its intercept (the median offset);
+    pairs far off the fit are chance, dropped, and the fit made again. The line as it was
+    where too few pair."""
     c, s = evidence.pairs(line, first, last)
-    if len(c) < 4 or np.ptp(c) < 2.0:
-        return line
-    speed, intercept = np.polyfit(c, s, 1)
-    if abs(speed - line.speed) > 0.02:
-        return line
+    for _ in range(2):
+        if len(c) < 3:
+            return line
+        if len(c) >= 6 and np.ptp(c) >= 2.0:
+            speed, intercept = np.polyfit(c, s, 1)
+            if abs(speed - line.speed) > 0.02:
+                speed, intercept = line.speed, float(np.median(s - line.speed * c))
+        else:
+            speed, intercept = line.speed, float(np.median(s - line.speed * c))
+        close = np.abs(s - (intercept + speed * c)) <= evidence.params.near_s
+        c, s = c[close], s[close]
     return Line(float(speed), float(intercept))
 
 
@@ -320,6 +331,7 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
     for line, lo, hi in lines:
         # A clip lies around the stretches that nominated its line; looking further costs time
         # and finds only chance.
+        line = _refit(evidence, line, lo, hi)  # proposed on a 0.1 s grid: put it on the onsets first
         lo, hi = lo - params.reach_s, hi + params.reach_s
         times, scores = evidence.events(line, lo, hi)
         best, first, last = _best_run(times, scores)
