@@ -20,7 +20,8 @@ aligner) for comparison.
 Speed: a 20-minute compilation against a 10-hour stream on cached features (synthetic caches
 of the real sizes, 512-d embeddings at 5 fps, and sound prints with ten band onsets a second, as Breakout has).
 
-    python tools/bench_align.py [--minutes 10] [--skip-quality] [--out bench_results/align.json]
+    python tools/bench_align.py [--minutes 10] [--seed 3] [--game Breakout] [--skip-quality]
+                                [--out bench_results/align.json]
 """
 
 from __future__ import annotations
@@ -87,10 +88,10 @@ def score(labels, placed) -> dict:
     return {"clips": len(placed), "found": found, "invented": invented, "worst_excess_s": round(max(worst, 0.0), 2)}
 
 
-def quality(minutes: float) -> dict:
+def quality(minutes: float, seed: int = 3, game: str = "Breakout") -> dict:
     from compilation_factory import make_edited_compilation
     from gdm_features import FeatureFile, extract
-    from gdm_temporal.app.demo.atari import record_breakout
+    from gdm_temporal.app.demo.atari import record_breakout, record_game
     from gdm_temporal.labels.align import align, labels_from
     from gdm_temporal.labels.audio_print import PrintIndex
     from gdm_temporal.labels.sound_cache import sound_print
@@ -98,15 +99,18 @@ def quality(minutes: float) -> dict:
     root = media_dir() / "align"
     root.mkdir(exist_ok=True)
     cache = root / "cache"
-    stream = root / f"breakout_{int(minutes)}min.mp4"
-    if not stream.exists():
-        record_breakout(stream, minutes * 60, seed=3, progress=False, varied_aim=True)
+    tag = ("" if seed == 3 else f"_seed{seed}") + ("" if game == "Breakout" else f"_{game.lower()}")
+    stream = root / f"{game.lower()}_{int(minutes)}min{'' if seed == 3 else f'_seed{seed}'}.mp4"
+    if not stream.exists() and game == "Breakout":
+        record_breakout(stream, minutes * 60, seed=seed, progress=False, varied_aim=True)
+    elif not stream.exists():
+        record_game(game, stream, minutes * 60, seed=seed, progress=False)
     s = FeatureFile(extract(stream, cache_dir=cache, **FEATURES))
     index = PrintIndex.of(sound_print(stream, cache))
     rows = {}
     for k, (kind, edits) in enumerate(kinds().items()):
-        video = root / f"comp_{kind.replace(':', '')}.mp4"
-        placed = make_edited_compilation(stream, cuts_for(20 + k, minutes), video, edits)
+        video = root / f"comp_{kind.replace(':', '')}{tag}.mp4"
+        placed = make_edited_compilation(stream, cuts_for(20 + k + 100 * (seed - 3), minutes), video, edits)
         c = FeatureFile(extract(video, cache_dir=cache, **FEATURES))
         started = time.perf_counter()
         pieces = align(s, c, stream_sound=index, compilation_sound=sound_print(video, cache))
@@ -206,14 +210,17 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the Breakout recording")
     parser.add_argument("--stream-hours", type=float, default=10.0)
     parser.add_argument("--compilation-minutes", type=float, default=20.0)
+    parser.add_argument("--seed", type=int, default=3, help="another recording and other cuts (3: the README's)")
+    parser.add_argument("--game", default="Breakout", help="another ALE game, played by a random player")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--out", type=Path, default=Path("bench_results/align.json"))
     args = parser.parse_args()
-    report = {"machine": benchkit_machine()}
+    report = {"machine": benchkit_machine(), "seed": args.seed, "game": args.game}
     if not args.skip_quality:
-        rows = in_fresh_process(quality, args.minutes)
+        rows = in_fresh_process(quality, args.minutes, args.seed, args.game)
         report["quality"] = rows
-        print(f"align: 6 clips per compilation cut from {args.minutes:g} min of Atari Breakout with sound")
+        print(f"align: 6 clips per compilation cut from {args.minutes:g} min of Atari {args.game} with sound "
+              f"(seed {args.seed})")
         print(f"{'edit':<12}{'found':>7}{'invented':>10}{'worst s':>9}  {'picture only':>13}  evidence")
         for kind, r in rows.items():
             p = r["picture_only"]

@@ -36,7 +36,10 @@ SPEEDS = tuple(round(1.0 + k / 50, 2) for k in range(-3, 4))  # 0.94 ... 1.06; t
 BIN_S = 0.1  # lines are proposed on a 0.1 s grid of intercepts
 QUERY_FAN_OUT = 6
 _RATE_SPAN_S = 5.0  # the local onset rate: onsets within this either side
-_JOIN_SLACK_S = 1.0
+_JOIN_SLACK_S = 0.2
+_JOIN_GAP_S = 6.0
+_LOOSE_PAIR_S = 0.15  # a proposed line's pairs are sought this far off it...
+_SPEED_SEARCH = np.arange(-0.02, 0.0201, 0.0025)  # ...and its speed this far around it
 MAX_SPAN_S = MAX_SPAN_FRAMES * FRAME_S
 _EDGE_LLR = 2.0
 _CHUNK_S = 120.0
@@ -177,9 +180,24 @@ class _Evidence:
         order = np.argsort(t, kind="stable")
         return t[order], sc[order]
 
-    def pairs(self, line: Line, first: float, last: float) -> tuple[np.ndarray, np.ndarray]:
-        """(compilation, stream) seconds of the onsets paired along the line in [first, last]."""
-        tol = self.params.tolerance_s
+    def all_pairs(self, line: Line, first: float, last: float, tol: float) -> tuple[np.ndarray, np.ndarray]:
+        """(compilation, stream) seconds of every compilation onset in [first, last] with every
+        stream onset of its band within `tol` of the line."""
+        cs, ss = [], []
+        for comp, stream in zip(self.comp.by_band, self.stream.by_band):
+            c = comp[(comp >= first) & (comp <= last)]
+            at = line.stream_at(c)
+            lo, hi = np.searchsorted(stream, at - tol), np.searchsorted(stream, at + tol, side="right")
+            count = hi - lo
+            cs.append(np.repeat(c, count))
+            ss.append(stream[np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)])
+        return (np.concatenate(cs), np.concatenate(ss)) if cs else (np.zeros(0), np.zeros(0))
+
+    def pairs(self, line: Line, first: float, last: float, tol: float | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """(compilation, stream) seconds of the onsets paired along the line in [first, last]:
+        each compilation onset with the nearest stream onset of its band, if within `tol`."""
+        tol = self.params.tolerance_s if tol is None else tol
         cs, ss = [], []
         for comp, stream in zip(self.comp.by_band, self.stream.by_band):
             c = comp[(comp >= first) & (comp <= last)]
@@ -304,23 +322,40 @@ def nominated(stream: PrintIndex, compilation: Onsets, params: SoundParams = Sou
 
 
 def _refit(evidence: _Evidence, line: Line, first: float, last: float) -> Line:
-    """The line through the onsets it pairs in [first, last]: least squares where they span
-    enough of the stretch to measure a slope, else only its intercept (the median offset);
-    pairs far off the fit are chance, dropped, and the fit made again. The line as it was
-    where too few pair."""
-    c, s = evidence.pairs(line, first, last)
+    """The line through the onsets it pairs in [first, last]. A proposed line is on a 0.1 s
+    grid of intercepts and a 0.02 grid of speeds, which over a few seconds drifts off onsets
+    timed to 10 ms; so every onset is paired with every stream onset of its band near the
+    line, the speed and intercept that put most pairs within `near_s` of each other are
+    searched on a fine grid around it, and the line is fitted (least squares where the pairs
+    span enough to measure a slope) to the pairs close to it. The line as it was where too
+    few pair."""
+    near = evidence.params.near_s
+    # Every stream onset near the proposed line, not only the nearest: a game's sound often
+    # has a second onset a tenth of a second after the first, and the nearest to a line that
+    # far off would be the wrong one, consistently.
+    c, s = evidence.all_pairs(line, first, last, _LOOSE_PAIR_S)
+    if len(c) < 3:
+        return line
+    speeds = line.speed + _SPEED_SEARCH
+    offsets = np.sort(s[None, :] - speeds[:, None] * c[None, :], axis=1)  # [speeds, pairs]
+    # The densest 2 * near wide cluster of offsets, per speed: its count and its middle.
+    ends = np.array([np.searchsorted(row, row + 2 * near, side="right") for row in offsets])
+    counts = ends - np.arange(offsets.shape[1])
+    k = np.unravel_index(np.argmax(counts), counts.shape)
+    speed = float(speeds[k[0]])
+    row = offsets[k[0]]
+    intercept = float(np.median(row[k[1]:ends[k]]))
     for _ in range(2):
-        if len(c) < 3:
+        cc, ss = evidence.pairs(Line(speed, intercept), first, last, near)
+        if len(cc) < 3:
             return line
-        if len(c) >= 6 and np.ptp(c) >= 2.0:
-            speed, intercept = np.polyfit(c, s, 1)
-            if abs(speed - line.speed) > 0.02:
-                speed, intercept = line.speed, float(np.median(s - line.speed * c))
-        else:
-            speed, intercept = line.speed, float(np.median(s - line.speed * c))
-        close = np.abs(s - (intercept + speed * c)) <= evidence.params.near_s
-        c, s = c[close], s[close]
-    return Line(float(speed), float(intercept))
+        if len(cc) >= 6 and np.ptp(cc) >= 2.0:
+            fitted, b = np.polyfit(cc, ss, 1)
+            if abs(fitted - speed) <= 0.01:
+                speed, intercept = float(fitted), float(b)
+                continue
+        intercept = float(np.median(ss - speed * cc))
+    return Line(speed, intercept)
 
 
 def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()) -> list[Heard]:
@@ -395,15 +430,14 @@ def _placed(spans: list, cut_score: np.ndarray, duration: float, fps: float, gro
     for k, (lo, hi, heard) in enumerate(spans):
         prev_hi = spans[k - 1][1] if k else None
         next_lo = spans[k + 1][0] if k + 1 < len(spans) else None
-        # Two clips heard one after the other join where the picture changes most between the
-        # last sound of one and the first of the next (or where they overlap: a crossfade, or
-        # a chance echo that carried one clip's run a little into the next), give or take a
-        # second: one clip's run can stop short of its edge, or pass it by a chance match.
-        if prev_hi is not None and lo - prev_hi <= 2 * grow_s:
+        # Two clips heard one after the other (their sounds at most _JOIN_GAP_S apart: a quiet
+        # stretch of a game) join where the picture changes most between the last sound of one
+        # and the first of the next (or where they overlap: a crossfade), give or take a step.
+        if prev_hi is not None and lo - prev_hi <= _JOIN_GAP_S:
             lo = _cut_between(cut_score, fps, min(lo, prev_hi) - _JOIN_SLACK_S, max(lo, prev_hi) + _JOIN_SLACK_S)
         else:
             lo = _cut_between(cut_score, fps, max(0.0, lo - grow_s), lo, lo)
-        if next_lo is not None and next_lo - hi <= 2 * grow_s:
+        if next_lo is not None and next_lo - hi <= _JOIN_GAP_S:
             hi = _cut_between(cut_score, fps, min(hi, next_lo) - _JOIN_SLACK_S, max(hi, next_lo) + _JOIN_SLACK_S)
         else:
             hi = _cut_between(cut_score, fps, hi, min(duration, hi + grow_s), hi)

@@ -2,6 +2,7 @@
 with sound (ale-py): a game whose pictures repeat, where the sound has to carry the match."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ FEATURES = dict(backbone="efficientnet_lite0", input_size=(160, 160), progress=F
 # corner of every second clip; letterboxed into 640x360; crossfades, title and end cards; AAC.
 CUTS = [(150.0, 161.0), (30.0, 37.0), (95.0, 103.0), (200.0, 212.0), (60.0, 69.0)]
 EDITS = Edits(overlay_every=2, speeds={2: 1.04, 4: 0.97}, layout="letterbox", size=(360, 640), crf=32)
+MUSIC_OVER = replace(EDITS, music=0.5)  # all of the above, and music mixed over the game at half its level
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +30,14 @@ def material(tmp_path_factory):
     root = tmp_path_factory.mktemp("align-edits")
     stream = record_breakout(root / "stream.mp4", 240, seed=5, progress=False, varied_aim=True).video
     placed = make_edited_compilation(stream, CUTS, root / "compilation.mp4", EDITS)
+    make_edited_compilation(stream, CUTS, root / "music_over.mp4", MUSIC_OVER)
     other = record_breakout(root / "other.mp4", 60, seed=6, progress=False, varied_aim=True).video
     make_edited_compilation(other, [(5.0, 15.0), (30.0, 40.0)], root / "elsewhere.mp4", EDITS)
     cache = root / "cache"
     features = {p.stem: FeatureFile(extract(p, cache_dir=cache, **FEATURES))
-                for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4")}
-    prints = {p.stem: sound_print(p, cache) for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4")}
+                for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4", root / "music_over.mp4")}
+    prints = {p.stem: sound_print(p, cache)
+              for p in (stream, root / "compilation.mp4", root / "elsewhere.mp4", root / "music_over.mp4")}
     return root, placed, features, prints
 
 
@@ -61,6 +65,17 @@ def test_sound_finds_what_the_letterboxed_picture_cannot(material):
     assert invented == 0
     assert found >= 2 and found > found_by_picture, (found, found_by_picture)
     assert any(p.evidence and "sound" in p.evidence for p in with_sound)
+
+
+def test_clips_are_heard_through_music_mixed_over_them(material):
+    """Chords as loud as the game, changing every half second, over the letterboxed, covered,
+    sped-up clips: the game's sounds still rise in frequencies the music leaves free."""
+    _, placed, f, prints = material
+    pieces = align(f["stream"], f["music_over"], stream_sound=PrintIndex.of(prints["stream"]),
+                   compilation_sound=prints["music_over"])
+    found, invented = found_clips(labels_from(pieces), placed)
+    assert invented == 0
+    assert found >= 4, found
 
 
 def test_speed_changes_are_measured(material):
@@ -93,5 +108,5 @@ def test_cli_reports_the_evidence_and_caches_the_sound_print(material, gdm):
     assert pieces[0]["status"] == "no match"  # the title card
     assert {p["evidence"] for p in pieces if p["status"] == "match"} <= {"sound", "picture", "sound and picture"}
     assert "by sound" in result.stderr or "by sound and picture" in result.stderr
-    assert len(list((root / "cache").glob("onsets-*.npz"))) == 3  # computed once per video
+    assert len(list((root / "cache").glob("onsets-*.npz"))) == 4  # computed once per video (four in this module)
     assert np.all([p["end"] > p["start"] for p in pieces])

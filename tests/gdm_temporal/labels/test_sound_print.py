@@ -162,3 +162,26 @@ def test_a_cut_is_one_jump_and_a_crossfade_peaks_in_its_middle():
     assert scores[:17].max() == pytest.approx(0, abs=1e-6)  # a still picture never jumps
     fade = np.stack([a] * 20 + [a + (b - a) * w for w in (0.25, 0.5, 0.75)] + [b] * 20)
     assert abs(int(np.argmax(jump_scores(fade))) - 21) <= 1  # the fade's middle
+
+
+def test_a_run_leaves_out_chance_matches_at_its_edges():
+    """Evidence along a line, one event a second: two chance matches, misses, then a clip's
+    hits. The run is the clip; the echoes before it add less than they cost."""
+    from gdm_temporal.labels.sound_match import _best_run
+
+    scores = np.array([-0.7, 1.9, 1.9, -0.6, -0.7, -1.6, -0.7] + [2.5] * 10 + [-0.7, -1.5, 1.0, -0.7])
+    total, first, last = _best_run(np.arange(len(scores), dtype=float), scores)
+    assert (first, last) == (7.0, 16.0)
+    assert total >= 25.0
+
+
+def test_every_steps_best_matches_are_found_from_the_best_blocks():
+    from gdm_temporal.labels.picture_match import _top_columns
+
+    rng = np.random.default_rng(0)
+    for n in (100, 1037, 4096):
+        sims = rng.normal(size=(200, n)).astype(np.float32)
+        sims[:, 5:13] += 10  # eight best in one block: all of them still found
+        got = np.sort(np.take_along_axis(sims, _top_columns(sims, 8), 1), 1)
+        want = np.sort(-np.partition(-sims, 7, axis=1)[:, :8], 1)
+        np.testing.assert_array_equal(got, want)
