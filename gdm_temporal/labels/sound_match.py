@@ -337,14 +337,16 @@ def _refit(evidence: _Evidence, line: Line, first: float, last: float) -> Line:
     if len(c) < 3:
         return line
     speeds = line.speed + _SPEED_SEARCH
-    offsets = np.sort(s[None, :] - speeds[:, None] * c[None, :], axis=1)  # [speeds, pairs]
-    # The densest 2 * near wide cluster of offsets, per speed: its count and its middle.
+    middle = (first + last) / 2  # offsets taken at the middle, where a speed step moves them least
+    offsets = np.sort(s[None, :] - speeds[:, None] * (c[None, :] - middle), axis=1)  # [speeds, pairs]
+    # Per speed, the densest 2 * near wide cluster of offsets; the speed whose cluster holds
+    # most pairs, and of those the tightest.
     ends = np.array([np.searchsorted(row, row + 2 * near, side="right") for row in offsets])
     counts = ends - np.arange(offsets.shape[1])
-    k = np.unravel_index(np.argmax(counts), counts.shape)
+    spread = np.take_along_axis(offsets, (ends - 1).clip(0, offsets.shape[1] - 1), 1) - offsets
+    k = np.unravel_index(np.lexsort((spread.ravel(), -counts.ravel()))[0], counts.shape)
     speed = float(speeds[k[0]])
-    row = offsets[k[0]]
-    intercept = float(np.median(row[k[1]:ends[k]]))
+    intercept = float(np.median(offsets[k[0], k[1]:ends[k]])) - speed * middle
     for _ in range(2):
         cc, ss = evidence.pairs(Line(speed, intercept), first, last, near)
         if len(cc) < 3:
