@@ -1,23 +1,24 @@
-"""Audio fingerprints for alignment: constellations of sound onsets.
+"""Audio fingerprints for alignment: sound onsets per frequency band, and constellations of them.
 
 Game pictures repeat (the same level, menu and arena, minute after minute), and so do game
 sounds: the same beep, shot or jump. What does not repeat is *when* they happen: the rhythm
-of play. Every onset is an anchor; with two of the onsets that follow it within 3 s it forms
-a triple, hashed as its two time differences (30 ms cells). A compilation clip shares many
-triples with its source at one time offset, whatever was done to its picture (overlays,
-letterbox, crops). The cached per-step log-mel (0.2 s averages) cannot do this: at that
-resolution one burst of beeps looks like any other.
+of play. Every onset is an anchor; with three of the next onsets of its band within 3 s it
+forms a constellation, hashed as the band and its three time differences (30 ms cells). A
+compilation clip shares many constellations with its source at one time offset, whatever was
+done to its picture (overlays, letterbox, crops). The cached per-step log-mel (0.2 s averages)
+cannot do this: at that resolution one burst of beeps looks like any other.
 
-An onset is a sudden rise of level *in some frequency*, not of the whole track's loudness:
-music or a voice mixed over the game fills the loudness but leaves most frequencies free, so
-a beep still rises where the music is not (the loudness-onsets this replaced found no onset
-at all under music at half the game's level; these find nine in ten, timed within 20 ms).
-The onset's frequency is not hashed: which harmonic of a masked tone stands out depends on
-what is mixed over it, so it would break matches that its timing keeps.
+An onset is a sudden rise of level *in some frequency*, found per band, not a rise of the
+whole track's loudness: music or a voice mixed over the game fills the loudness and some
+bands, but a beep still rises where the music is not (the loudness onsets this replaced found
+no onset at all under music at the game's level; these keep nine in ten, on the same frame).
+Within a band, the frequency is not hashed: which harmonic of a masked tone stands out depends
+on what is mixed over it, so it would break matches that the timing keeps.
 
 A clip played a few percent faster has every time difference scaled; the compilation's onset
-times are scaled back for each speed on a small grid before hashing, so a speed change is
-found, and measured, instead of breaking the hashes. Pure numpy over decoded samples.
+times are scaled back for each speed on a grid before hashing, so a speed change is found,
+and then measured (`sound_match.py`), instead of breaking the hashes. Pure numpy over decoded
+samples.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ FLOOR_DB = -60.0  # ...to at least this far below a full-scale tone
 AHEAD_FRAMES, BEHIND_FRAMES = 5, 3  # the level reached in the next 50 ms over the previous 30 ms
 REFRACTORY_FRAMES = 5  # onsets at least 50 ms apart
 FAN_OUT = 4  # constellations per anchor: the anchor with three of the next FAN_OUT onsets of its band
-MAX_SPAN_FRAMES = 300  # a triple spans at most 3 s
+MAX_SPAN_FRAMES = 300  # a constellation spans at most 3 s
 CELL_FRAMES = 3  # time differences hashed in 30 ms cells
 _CELLS = MAX_SPAN_FRAMES // CELL_FRAMES + 2
 _JITTER = [(0, 0, 0)] + [tuple(d if k == i else 0 for k in range(3)) for i in range(3) for d in (-1, 1)] \
@@ -147,16 +148,16 @@ def onsets_of(blocks: Iterable[np.ndarray]) -> Onsets:
     return Onsets(frames[order], bands[order], len(strength) * FRAME_S)
 
 
-def triples(onsets: Onsets, jitter: bool = False, fan_out: int = FAN_OUT
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(hash int64, anchor frame, last onset's frame, constellation id) of every constellation:
+def constellations(onsets: Onsets, jitter: bool = False, fan_out: int = FAN_OUT
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(hash int64, anchor frame, constellation id) of every constellation:
     an anchor with three of the next `fan_out` onsets of its band, hashed as the band and the
     three time differences between them. With `jitter`, each also comes with the time
     differences one onset's rounding or timing error can make (same id): one of them a cell
     either way, or two neighbours a cell in opposite directions (the onset between them moved)."""
     shifts = np.array(_JITTER if jitter else [(0, 0, 0)])
     offsets = (shifts[:, 0] * _CELLS + shifts[:, 1]) * _CELLS + shifts[:, 2]
-    hashes, anchors, ends = [], [], []
+    hashes, anchors = [], []
     for band in range(N_BANDS):
         t = onsets.band(band)
         n = len(t)
@@ -167,13 +168,11 @@ def triples(onsets: Onsets, jitter: bool = False, fan_out: int = FAN_OUT
                  for lo, hi in ((0, i), (i, j), (j, k))]
             hashes.append(((band * _CELLS + q[0]) * _CELLS + q[1]) * _CELLS + q[2])
             anchors.append(t[a])
-            ends.append(t[a + k])
     if not hashes:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
-    base, anchor, end = np.concatenate(hashes), np.concatenate(anchors), np.concatenate(ends)
-    n = len(base)
-    return ((base[None, :] + offsets[:, None]).ravel(), np.tile(anchor, len(offsets)), np.tile(end, len(offsets)),
-            np.tile(np.arange(n), len(offsets)))
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64)
+    base, anchor = np.concatenate(hashes), np.concatenate(anchors)
+    return ((base[None, :] + offsets[:, None]).ravel(), np.tile(anchor, len(offsets)),
+            np.tile(np.arange(len(base)), len(offsets)))
 
 
 HASH_SPACE = N_BANDS * _CELLS ** 3
@@ -191,7 +190,7 @@ class PrintIndex:
 
     @classmethod
     def of(cls, onsets: Onsets) -> "PrintIndex":
-        h, t, _, _ = triples(onsets)
+        h, t, _ = constellations(onsets)
         order = np.argsort(h, kind="stable")
         starts = np.r_[0, np.cumsum(np.bincount(h, minlength=HASH_SPACE))]
         return cls(onsets, starts, t[order])

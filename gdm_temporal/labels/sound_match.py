@@ -1,21 +1,22 @@
 """Where each part of a compilation came from, by its sound: hashes propose, onsets decide.
 
 1. Proposals. Every constellation of compilation onsets that the stream also holds votes for
-   a line `stream time = intercept + speed x compilation time`, once per speed on a small grid
+   a line `stream time = intercept + speed x compilation time`, once per speed on a coarse grid
    (the compilation's onset times are scaled back before hashing). Each 3 s stretch of the
    compilation nominates the lines its own onsets vote for most: a clip's line leads where the
    clip plays, even where a rhythm the game repeats gathers more votes over the whole video.
    The compilation's constellations reach further ahead than the stream's (three of the next
-   eight onsets of a band, against five), so onsets that music or a voice inserts between the
+   six onsets of a band, against four), so onsets that music or a voice inserts between the
    game's do not break them.
-2. Decisions. Along a nominated line, each compilation onset either has a stream onset of the
-   same band within 35 ms or not, and each stream onset a compilation one. On a clip's true
-   line most do (re-encoding, resizing and mixing keep most onsets where they were); on any
-   other, about one in ten (the chance that one onset falls that close to another at the
-   local onset rate). Each onset adds the log-likelihood ratio of the two, and the clip is the
-   stretch where the sum is largest (a maximum-sum run): evidence in natural-log odds, in the
-   same units for any game. Silence adds nothing either way. The line is then refitted to the
-   onsets it pairs (least squares), which measures a clip's speed finer than the grid.
+2. Decisions. A proposed line is first put on the onsets it pairs (a fine search of speed and
+   offset, then least squares). Along it, each compilation sound meets a stream onset of a
+   band it has on the same 10 ms frame, a frame or two off, a little further, or not at all.
+   On a clip's true line most meet exactly (a copy keeps its timing; mixing moves a few onsets
+   by a frame); on any other line, exact meetings are as rare as the local onset rate makes
+   them. Each sound adds the log-likelihood ratio of the two, each stream sound the line
+   passes without a partner adds its own, and the clip is the stretch where the sum is
+   largest (a maximum-sum run): evidence in natural-log odds, in the same units for any game.
+   Silence adds nothing either way.
 3. Clips are taken strongest first; each claims its stretch, the others are measured again
    without it, and one whose stretch another line explains nearly as well is left "low
    confidence".
@@ -28,21 +29,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio_print import FRAME_S, MAX_SPAN_FRAMES, N_BANDS, Onsets, PrintIndex, triples
+from .audio_print import FRAME_S, MAX_SPAN_FRAMES, N_BANDS, Onsets, PrintIndex, constellations
 from .pieces import Piece
 from .shots import CUT_SCORE
 
 SPEEDS = tuple(round(1.0 + k / 50, 2) for k in range(-3, 4))  # 0.94 ... 1.06; the refit measures finer
 BIN_S = 0.1  # lines are proposed on a 0.1 s grid of intercepts
-QUERY_FAN_OUT = 6
-_RATE_SPAN_S = 5.0  # the local onset rate: onsets within this either side
-_JOIN_SLACK_S = 0.2
-_JOIN_GAP_S = 6.0
+QUERY_FAN_OUT = 6  # the compilation's constellations: three of the next six onsets of a band
+MAX_SPAN_S = MAX_SPAN_FRAMES * FRAME_S
+_CHUNK_S = 120.0  # the compilation is proposed for this much at a time
 _LOOSE_PAIR_S = 0.15  # a proposed line's pairs are sought this far off it...
 _SPEED_SEARCH = np.arange(-0.02, 0.0201, 0.0025)  # ...and its speed this far around it
-MAX_SPAN_S = MAX_SPAN_FRAMES * FRAME_S
-_EDGE_LLR = 2.0
-_CHUNK_S = 120.0
+_RATE_SPAN_S = 5.0  # the local onset rate: onsets within this either side
+_EDGE_LLR = 2.0  # a run's edges that add less evidence than this are left out
+_JOIN_GAP_S = 6.0  # two clips heard this close one after the other share an edge...
+_JOIN_SLACK_S = 0.2  # ...at the picture's largest change between their sounds, give or take this
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,9 @@ class SoundParams:
     near_share: float = 0.3  # ...and near (measured: 0.67-0.8 and 0.17-0.2, clean and under music)
     true_hit: float = 0.5  # on a clip's true line: the share of compilation sounds the stream has...
     true_recall: float = 0.8  # ...and of stream sounds the compilation has (music adds; it rarely removes)
-    # Measured on Breakout (tools/bench_align.py): clips' true lines score 12-50, lines through
-    # music or another part of the game at most 9, with a lead of at most 5 over their rivals.
+    # Measured on Breakout (tools/bench_align.py, seeds 3 and 4): clips' true lines score 18-80,
+    # other lines at most 11, with a lead of at most 4; the opening of another recording of the
+    # same game (a deterministic replay, tests/.../test_align_edits.py) 19, with a lead of 7.
     min_llr: float = 10.0  # evidence (log odds) a clip needs at all (the picture may confirm it)...
     match_llr: float = 15.0  # ...and to be a match by sound alone, heard for...
     min_heard_s: float = 3.0  # ...at least this long, with...
@@ -93,12 +95,12 @@ def _local_rate(times: np.ndarray, at: np.ndarray) -> np.ndarray:
     return (hi - lo) / (2 * _RATE_SPAN_S)
 
 
-def _distance(times: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Distance from each of `at` to the nearest of sorted `times` (inf where there is none)."""
+def _nearest(times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The nearest of sorted `times` to each of `at` (inf where there is none)."""
     if not len(times):
         return np.full(len(at), np.inf)
     k = np.searchsorted(times, at).clip(1, len(times) - 1)
-    return np.minimum(np.abs(times[k - 1] - at), np.abs(times[k] - at))
+    return np.where(np.abs(times[k - 1] - at) <= np.abs(times[k] - at), times[k - 1], times[k])
 
 
 class _Track:
@@ -126,7 +128,7 @@ class _Track:
         for k in range(N_BANDS):
             mine = bands == k
             if mine.any():
-                distance[mine] = _distance(other.by_band[k], at[mine])
+                distance[mine] = np.abs(_nearest(other.by_band[k], at[mine]) - at[mine])
                 band_rate[mine] = _local_rate(other.by_band[k], at[mine])
         sound = self.sound[first:last]
         starts = np.r_[0, np.flatnonzero(np.diff(sound)) + 1] if len(sound) else np.zeros(0, np.int64)
@@ -202,10 +204,7 @@ class _Evidence:
         for comp, stream in zip(self.comp.by_band, self.stream.by_band):
             c = comp[(comp >= first) & (comp <= last)]
             at = line.stream_at(c)
-            if not len(stream) or not len(c):
-                continue
-            k = np.searchsorted(stream, at).clip(1, len(stream) - 1)
-            nearest = np.where(np.abs(stream[k - 1] - at) <= np.abs(stream[k] - at), stream[k - 1], stream[k])
+            nearest = _nearest(stream, at)
             ok = np.abs(nearest - at) <= tol
             cs.append(c[ok])
             ss.append(nearest[ok])
@@ -268,7 +267,7 @@ def _window_votes(compilation: Onsets, stream: PrintIndex, speed: float, lo_s: f
     inside = (compilation.frames * FRAME_S >= lo_s - step) & (compilation.frames * FRAME_S < hi_s + params.window_s
                                                               + MAX_SPAN_S)
     part = Onsets(compilation.frames[inside], compilation.bands[inside], compilation.seconds)
-    hashes, anchors, _, ids = triples(part.scaled(speed), jitter=True, fan_out=QUERY_FAN_OUT)
+    hashes, anchors, ids = constellations(part.scaled(speed), jitter=True, fan_out=QUERY_FAN_OUT)
     query, stream_frames, weight = stream.matches(hashes)
     comp_s = anchors[query] / speed * FRAME_S
     window = np.floor(comp_s / step).astype(np.int64)  # the later of the two windows holding it
