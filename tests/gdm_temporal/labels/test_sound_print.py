@@ -167,10 +167,10 @@ def test_a_cut_is_one_jump_and_a_crossfade_peaks_in_its_middle():
 def test_a_run_leaves_out_chance_matches_at_its_edges():
     """Evidence along a line, one event a second: two chance matches, misses, then a clip's
     hits. The run is the clip; the echoes before it add less than they cost."""
-    from gdm_temporal.labels.sound_match import _best_run
+    from gdm_temporal.labels.sound_evidence import best_run
 
     scores = np.array([-0.7, 1.9, 1.9, -0.6, -0.7, -1.6, -0.7] + [2.5] * 10 + [-0.7, -1.5, 1.0, -0.7])
-    total, first, last = _best_run(np.arange(len(scores), dtype=float), scores)
+    total, first, last = best_run(np.arange(len(scores), dtype=float), scores)
     assert (first, last) == (7.0, 16.0)
     assert total >= 25.0
 

@@ -1,0 +1,93 @@
+"""The sound's proposals: which lines `stream = intercept + speed x compilation` are worth
+deciding on.
+
+Every constellation of compilation onsets that the stream also holds votes for a line, once
+per speed on a coarse grid (the compilation's onset times are scaled back before hashing).
+Each 3 s stretch of the compilation nominates the lines its own onsets vote for most: a clip's
+line leads where the clip plays, even where a rhythm the game repeats gathers more votes over
+the whole video. The compilation's constellations reach further ahead than the stream's (three
+of the next six onsets of a band, against four), so onsets that music or a voice inserts
+between the game's do not break them. The compilation is taken two minutes at a time, so the
+votes of a long one never all sit in memory.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .audio_print import FRAME_S, MAX_SPAN_FRAMES, Onsets, PrintIndex, constellations
+from .sound_evidence import Line, SoundParams
+
+SPEEDS = tuple(round(1.0 + k / 50, 2) for k in range(-3, 4))  # 0.94 ... 1.06; the refit measures finer
+BIN_S = 0.1  # lines are proposed on a 0.1 s grid of intercepts
+QUERY_FAN_OUT = 6  # the compilation's constellations: three of the next six onsets of a band
+MAX_SPAN_S = MAX_SPAN_FRAMES * FRAME_S
+_CHUNK_S = 120.0  # the compilation is proposed for this much at a time
+
+
+def _top_per_window(window: np.ndarray, votes: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the `n` largest `votes` of each window."""
+    order = np.lexsort((-votes, window))
+    rank = np.arange(len(order)) - np.searchsorted(window[order], window[order])
+    return order[rank < n]
+
+
+def _window_votes(compilation: Onsets, stream: PrintIndex, speed: float, lo_s: float, hi_s: float,
+                  params: SoundParams) -> tuple[np.ndarray, ...]:
+    """(window, votes, intercept) of the lines each window starting in [lo_s, hi_s) votes for
+    most, at one speed. Windows are `window_s` long, every half window."""
+    step = params.window_s / 2
+    inside = (compilation.frames * FRAME_S >= lo_s - step) & (compilation.frames * FRAME_S < hi_s + params.window_s
+                                                              + MAX_SPAN_S)
+    part = Onsets(compilation.frames[inside], compilation.bands[inside], compilation.seconds)
+    hashes, anchors, ids = constellations(part.scaled(speed), jitter=True, fan_out=QUERY_FAN_OUT)
+    query, stream_frames, weight = stream.matches(hashes)
+    comp_s = anchors[query] / speed * FRAME_S
+    window = np.floor(comp_s / step).astype(np.int64)  # the later of the two windows holding it
+    keep = (window * step >= lo_s - step) & (window * step < hi_s + step)
+    if not keep.any():
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
+    comp_s, stream_frames, weight, ids, window = comp_s[keep], stream_frames[keep], weight[keep], ids[query][keep], \
+        window[keep]
+    key = np.round((stream_frames * FRAME_S - speed * comp_s) / BIN_S).astype(np.int64)
+    base = int(key.min()) - 1
+    key -= base
+    span = int(key.max()) + 2
+    # One vote per constellation per line, however many of its jittered hashes hit.
+    _, first = np.unique(ids * span + key, return_index=True)
+    key, weight, window = key[first], weight[first], window[first]
+    cells, votes = [], []
+    for earlier in (0, 1):  # each vote counts in the window starting at its half-window and the one before
+        cell, inverse = np.unique((window - earlier) * span + key, return_inverse=True)
+        own = np.bincount(inverse.ravel(), weights=weight)
+        total = own.copy()
+        for d in (-1, 1):  # a line's votes spill into the next bin: count each with its neighbours
+            k = np.searchsorted(cell, cell + d).clip(0, len(cell) - 1)
+            total += np.where(cell[k] == cell + d, own[k], 0.0)
+        cells.append(cell)
+        votes.append(total)
+    cells, inverse = np.unique(np.concatenate(cells), return_inverse=True)
+    votes = np.bincount(inverse.ravel(), weights=np.concatenate(votes))
+    window, intercept = cells // span, (cells % span + base) * BIN_S
+    mine = (window * step >= lo_s) & (window * step < hi_s)
+    top = _top_per_window(window[mine], votes[mine], params.per_window)
+    return window[mine][top], votes[mine][top], intercept[mine][top]
+
+
+def nominated(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()
+              ) -> list[tuple[Line, float, float]]:
+    """(line, first and last compilation second of the stretches that nominated it) of every
+    proposed line. The compilation is taken a few minutes at a time, so the votes of a long
+    one never all sit in memory."""
+    lines: dict[Line, tuple[float, float]] = {}
+    step = params.window_s / 2
+    for lo_s in np.arange(0.0, max(compilation.seconds, step), _CHUNK_S):
+        found = [(w, v, b, np.full(len(w), speed)) for speed in SPEEDS
+                 for w, v, b in [_window_votes(compilation, stream, speed, lo_s, lo_s + _CHUNK_S, params)]]
+        window, votes, intercept, speeds = (np.concatenate(x) for x in zip(*found))
+        top = _top_per_window(window, votes, params.per_window)
+        for w, b, v in zip(window[top].tolist(), intercept[top].tolist(), speeds[top].tolist()):
+            line, at = Line(v, round(b, 3)), w * step
+            first, last = lines.get(line, (at, at))
+            lines[line] = (min(first, at), max(last, at + params.window_s))
+    return [(line, lo, hi) for line, (lo, hi) in lines.items()]
