@@ -36,7 +36,8 @@ class AlignParams:
     confirm_z: float = 1.5
     grow_z: float = 1.0  # a step whose picture is this far above background on the line belongs to it
     picture_lead: float = 0.3  # a picture-only match's z-score lead over the best other line
-    picture_reach_s: float = 8.0  # how far a clip the picture found may grow along its line
+    picture_reach_s: float = 8.0  # how far a clip the picture found may grow along its line...
+    heard_reach_s: float = 2.5  # ...and one the sound found, past its first or last sound
 
 
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
@@ -77,10 +78,13 @@ def _looked_at(heard: Piece, check: PictureCheck, params: AlignParams, joins: se
     picture change between the two clips' sounds, where a look-alike game would let the
     picture's growth run into the neighbour)."""
     z = check.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
-    if z < params.confirm_z:
+    # Standing out more than along the other lines its top matches suggest, too: in a game whose
+    # every maze or arena looks alike, any line through the same scene stands out a little.
+    if z < params.confirm_z or z - check.rival_z(heard.start, heard.end, heard.stream_start, heard.speed) \
+            < params.picture_lead:
         return heard
     confidence = 1 - (1 - heard.confidence) * float(np.exp(-z / params.confirm_z))
-    grown = _grown(heard, check, params, params.sound.grow_s + 1.0,
+    grown = _grown(heard, check, params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins))
     return replace(grown, status="match", evidence="sound and picture", confidence=confidence)
 

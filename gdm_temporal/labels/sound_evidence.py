@@ -20,7 +20,8 @@ import numpy as np
 from .audio_print import FRAME_S, N_BANDS, Onsets
 
 _LOOSE_PAIR_S = 0.15  # a proposed line's pairs are sought this far off it...
-_SPEED_SEARCH = np.arange(-0.02, 0.0201, 0.0025)  # ...and its speed this far around it
+_SPEED_SEARCH = np.arange(-0.02, 0.0201, 0.0025)  # ...and its speed this far around it...
+_SPEEDS_FOUND = (0.935, 1.065)  # ...within the speeds proposed (a regular rhythm fits any speed for a second)
 _RATE_SPAN_S = 5.0  # the local onset rate: onsets within this either side
 _EDGE_LLR = 2.0  # a run's edges that add less evidence than this are left out
 
@@ -44,7 +45,7 @@ class SoundParams:
     match_llr: float = 15.0  # ...and to be a match by sound alone, heard for...
     min_heard_s: float = 3.0  # ...at least this long, with...
     min_lead_llr: float = 8.0  # ...this much more evidence than any other line over the same stretch
-    grow_s: float = 1.5  # how far a clip's edge may grow past its last onset, to a picture cut
+    grow_s: float = 4.0  # how far a clip's edge may grow past its last sound, to the nearest clear cut
 
 
 @dataclass(frozen=True)
@@ -256,4 +257,6 @@ def refit(evidence: Evidence, line: Line, first: float, last: float) -> Line:
                 speed, intercept = float(fitted), float(b)
                 continue
         intercept = float(np.median(ss - speed * cc))
+    if not _SPEEDS_FOUND[0] <= speed <= _SPEEDS_FOUND[1]:
+        return line
     return Line(speed, intercept)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .audio_print import Onsets, PrintIndex
+from ..timeline.intervals import runs
 from .pieces import Piece
 from .shots import CUT_SCORE
 from .sound_evidence import Evidence, Line, SoundParams, best_run, free_best, refit
@@ -86,12 +87,15 @@ def sound_pieces(stream: PrintIndex, compilation: Onsets, duration: float, cut_s
                  params: SoundParams = SoundParams()) -> list[Piece]:
     """The clips the sound finds as pieces of the compilation: sure ones "match", the rest "low
     confidence"."""
-    spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)]
+    # A stretch heard for less than min_heard_s is no clip, even for the picture to confirm: a
+    # game with a fast regular rhythm (Ms. Pac-Man's) meets itself for a second at many offsets.
+    spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)
+             if h.last - h.first >= params.min_heard_s]
     pieces = []
     for lo, hi, h in _placed(spans, cut_score, duration, fps, params.grow_s):
         # Sound alone must be strong: a deterministic game replays the same sounds exactly (every
         # serve of Atari Breakout, in any recording), so a short, modest echo is no proof.
-        sure = h.llr >= params.match_llr and h.lead >= params.min_lead_llr and h.last - h.first >= params.min_heard_s
+        sure = h.llr >= params.match_llr and h.lead >= params.min_lead_llr
         confidence = (1 - np.exp(-h.llr / params.match_llr)) * min(1.0, max(h.lead, 0.0) / (2 * params.min_lead_llr))
         pieces.append(Piece(lo, hi, h.line.stream_at(lo), h.line.stream_at(hi), None, float(confidence),
                             "match" if sure else "low confidence", "sound", h.line.speed))
@@ -127,18 +131,19 @@ def _placed(spans: list, cut_score: np.ndarray, duration: float, fps: float, gro
 
 
 def _cut_between(cut_score: np.ndarray, fps: float, lo_s: float, hi_s: float, fallback: float | None = None) -> float:
-    """The time of the strongest picture change in `[lo_s, hi_s]`. With a `fallback` (an edge
-    next to unmatched footage, which may hold no cut at all) only a clear cut counts, else the
-    fallback; without one (the gap between the last sound of one clip and the first of the
-    next, which must hold their join), the largest change there: a cut between two moments of
-    a game whose picture barely changes may jump less than a clear cut, but more than the
-    motion around it."""
+    """A picture cut in `[lo_s, hi_s]`. With a `fallback` (an edge next to unmatched footage,
+    which may hold no cut at all) the clear cut nearest to the fallback, else the fallback;
+    without one (the gap between the last sound of one clip and the first of the next, which
+    must hold their join), the largest change there: a cut between two moments of a game whose
+    picture barely changes may jump less than a clear cut, but more than the motion around it."""
     a, b = max(0, int(np.floor(lo_s * fps))), max(0, int(np.ceil(hi_s * fps)) + 1)
     window = cut_score[a:b]
-    if not len(window):
-        return fallback if fallback is not None else (lo_s + hi_s) / 2
-    if fallback is not None and window.max() < CUT_SCORE:
-        return fallback
-    if window.max() <= 2 * np.median(window) + 1e-3:  # no change stands out: the middle of the gap
-        return (lo_s + hi_s) / 2 if fallback is None else fallback
+    if fallback is not None:
+        clear = runs(window >= CUT_SCORE, 0, 1)
+        if not clear:
+            return fallback
+        start, end = min(clear, key=lambda r: min(abs((a + r[0]) / fps - fallback), abs((a + r[1] - 1) / fps - fallback)))
+        return (a + start + int(np.argmax(window[start:end]))) / fps
+    if not len(window) or window.max() <= 2 * np.median(window) + 1e-3:  # no change stands out: the middle
+        return (lo_s + hi_s) / 2
     return (a + int(np.argmax(window))) / fps
