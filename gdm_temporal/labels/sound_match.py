@@ -38,7 +38,9 @@ class Heard:
 
 
 def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()) -> list[Heard]:
-    """Clips the sound finds, strongest first, each with its evidence and its lead."""
+    """Clips the sound finds, strongest first, each with its evidence and its lead. A stretch
+    heard for less than `min_heard_s` is no clip, even for the picture to confirm: a game with
+    a fast regular rhythm (Ms. Pac-Man's) meets itself for a second at many offsets."""
     evidence = Evidence(stream.onsets, compilation, params)
     lines = nominated(stream, compilation, params)
     scored = []  # (line, times, scores)
@@ -74,6 +76,10 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
             continue
         if llr < params.min_llr:
             break
+        if last - first < params.min_heard_s:
+            # No clip (see sound_pieces), and no claim on the stretch either: a line through a
+            # regular rhythm scores for a second or two, and must not wall off a clip's line.
+            continue
         rival, mid = 0.0, (first + last) / 2
         for other, t, s in scored:
             if len(t) and t[0] <= last and t[-1] >= first and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
@@ -87,10 +93,7 @@ def sound_pieces(stream: PrintIndex, compilation: Onsets, duration: float, cut_s
                  params: SoundParams = SoundParams()) -> list[Piece]:
     """The clips the sound finds as pieces of the compilation: sure ones "match", the rest "low
     confidence"."""
-    # A stretch heard for less than min_heard_s is no clip, even for the picture to confirm: a
-    # game with a fast regular rhythm (Ms. Pac-Man's) meets itself for a second at many offsets.
-    spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)
-             if h.last - h.first >= params.min_heard_s]
+    spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)]
     pieces = []
     for lo, hi, h in _placed(spans, cut_score, duration, fps, params.grow_s):
         # Sound alone must be strong: a deterministic game replays the same sounds exactly (every
