@@ -24,6 +24,8 @@ __all__ = ["Heard", "SoundParams", "heard_clips", "sound_pieces"]
 
 _JOIN_GAP_S = 6.0  # two clips heard this close one after the other share an edge...
 _JOIN_SLACK_S = 0.2  # ...at the picture's largest change between their sounds, give or take this
+_RIVAL_MARGIN_S = 3.0
+_REFIT_MARGIN_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,9 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
     for line, lo, hi in lines:
         # A clip lies around the stretches that nominated its line; looking further costs time
         # and finds only chance.
-        line = refit(evidence, line, lo, hi)  # proposed on a 0.1 s grid: put it on the onsets first
+        # Proposed on a coarse grid: put it on the onsets first, over a little more than the
+        # stretches that nominated it (a few seconds more of onsets measure its speed better).
+        line = refit(evidence, line, lo - _REFIT_MARGIN_S, hi + _REFIT_MARGIN_S)
         lo, hi = lo - params.reach_s, hi + params.reach_s
         times, scores = evidence.events(line, lo, hi)
         best, first, last = best_run(times, scores)
@@ -80,10 +84,17 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
             # No clip (see sound_pieces), and no claim on the stretch either: a line through a
             # regular rhythm scores for a second or two, and must not wall off a clip's line.
             continue
+        # The rival: the best other line over the stretch, or over most of it and a little
+        # around it (a game that replays a jingle or a serve exactly has two lines through it,
+        # and the true one may hold a second more of the clip than the stretch).
         rival, mid = 0.0, (first + last) / 2
+        lo, hi = first - _RIVAL_MARGIN_S, last + _RIVAL_MARGIN_S
         for other, t, s in scored:
-            if len(t) and t[0] <= last and t[-1] >= first and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
+            if len(t) and t[0] <= hi and t[-1] >= lo and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
                 rival = max(rival, best_run(t, s, first, last)[0])
+                total, a, b = best_run(t, s, lo, hi)
+                if min(b, last) - max(a, first) >= 0.5 * (last - first):  # not a neighbouring clip
+                    rival = max(rival, total)
         chosen.append(Heard(line, llr, first, last, llr - rival))
         claimed.append((first, last))
     return chosen
