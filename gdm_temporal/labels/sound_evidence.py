@@ -28,6 +28,8 @@ _EDGE_LLR = 2.0  # a run's edges that add less evidence than this are left out
 
 @dataclass(frozen=True)
 class SoundParams:
+    """Settings of alignment by sound (evidence in natural-log odds)."""
+
     window_s: float = 3.0  # each stretch of this length nominates...
     per_window: int = 8  # ...this many lines
     reach_s: float = 30.0  # how far past the stretches that nominated it a line is followed
@@ -40,7 +42,7 @@ class SoundParams:
     true_recall: float = 0.8  # ...and of stream sounds the compilation has (music adds; it rarely removes)
     # Measured on Breakout (tools/bench_align.py, seeds 3 and 4): clips' true lines score 18-80,
     # other lines at most 11, with a lead of at most 4; the opening of another recording of the
-    # same game (a deterministic replay, tests/.../test_align_edits.py) 19, with a lead of 7.
+    # same game (a replay, tests/gdm_temporal/labels/test_align_edits.py) 15, with a lead of 0.
     min_llr: float = 10.0  # evidence (log odds) a clip needs at all (the picture may confirm it)...
     match_llr: float = 15.0  # ...and to be a match by sound alone, heard for...
     min_heard_s: float = 3.0  # ...at least this long, with...

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio_print import Onsets, PrintIndex
 from ..timeline.intervals import runs
+from .audio_print import Onsets, PrintIndex
 from .pieces import Piece
 from .shots import CUT_SCORE
 from .sound_evidence import Evidence, Line, SoundParams, best_run, free_best, refit
@@ -24,8 +24,8 @@ __all__ = ["Heard", "SoundParams", "heard_clips", "sound_pieces"]
 
 _JOIN_GAP_S = 6.0  # two clips heard this close one after the other share an edge...
 _JOIN_SLACK_S = 0.2  # ...at the picture's largest change between their sounds, give or take this
-_RIVAL_MARGIN_S = 3.0
-_REFIT_MARGIN_S = 3.0
+_RIVAL_MARGIN_S = 3.0  # a rival line may hold this much more of a clip either side
+_REFIT_MARGIN_S = 3.0  # a proposed line is refitted on this much more than what proposed it
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,11 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
     lines = nominated(stream, compilation, params)
     scored = []  # (line, times, scores)
     for line, lo, hi in lines:
-        # A clip lies around the stretches that nominated its line; looking further costs time
-        # and finds only chance.
         # Proposed on a coarse grid: put it on the onsets first, over a little more than the
         # stretches that nominated it (a few seconds more of onsets measure its speed better).
         line = refit(evidence, line, lo - _REFIT_MARGIN_S, hi + _REFIT_MARGIN_S)
+        # A clip lies around the stretches that nominated its line; looking further costs time
+        # and finds only chance.
         lo, hi = lo - params.reach_s, hi + params.reach_s
         times, scores = evidence.events(line, lo, hi)
         best, first, last = best_run(times, scores)
