@@ -18,7 +18,7 @@ from .audio_print import Onsets, PrintIndex
 from .pieces import Piece
 from .shots import CUT_SCORE
 from .sound_evidence import Evidence, Line, SoundParams, best_run, free_best, refit
-from .sound_proposals import nominated
+from .sound_proposals import nominated, replays
 
 __all__ = ["Heard", "SoundParams", "heard_clips", "sound_pieces"]
 
@@ -71,6 +71,7 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
     heapq.heapify(queue)
     claimed: list[tuple[float, float]] = []
     chosen: list[Heard] = []
+    replayed: set[int] = set()  # lines whose passage's replays in the stream were looked for
     while queue:
         _, k = heapq.heappop(queue)
         line, times, scores = scored[k]
@@ -84,11 +85,29 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
             # No clip (see sound_pieces), and no claim on the stretch either: a line through a
             # regular rhythm scores for a second or two, and must not wall off a clip's line.
             continue
-        # The rival: the best other line over the stretch, or over most of it and a little
-        # around it (a game that replays a jingle or a serve exactly has two lines through it,
-        # and the true one may hold a second more of the clip than the stretch).
-        rival, mid = 0.0, (first + last) / 2
         lo, hi = first - _RIVAL_MARGIN_S, last + _RIVAL_MARGIN_S
+        if k not in replayed:
+            # A game replays a jingle, a serve or a march: the stream's other passages that sound
+            # like the one this line found may hold the clip's true source, though no stretch of
+            # the compilation proposed it. They join the queue; if one explains the stretch
+            # better, it is taken first.
+            replayed.add(k)
+            better = False
+            for other in replays(stream, line, first, last, params):
+                other = refit(evidence, other, lo, hi)
+                t, sc = evidence.events(other, first - params.reach_s, last + params.reach_s)
+                replayed.add(len(scored))
+                scored.append((other, t, sc))
+                value = free_best(t, sc, claimed)[0]
+                heapq.heappush(queue, (-value, len(scored) - 1))
+                better |= value > llr
+            if better:
+                heapq.heappush(queue, (-llr, k))
+                continue
+        # The rival: the best other line over the stretch, or over most of it and a little
+        # around it (a replayed jingle or serve has two lines through it, and the true one may
+        # hold a second more of the clip than the stretch).
+        rival, mid = 0.0, (first + last) / 2
         for other, t, s in scored:
             if len(t) and t[0] <= hi and t[-1] >= lo and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
                 rival = max(rival, best_run(t, s, first, last)[0])

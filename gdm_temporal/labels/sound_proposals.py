@@ -91,3 +91,19 @@ def nominated(stream: PrintIndex, compilation: Onsets, params: SoundParams = Sou
             first, last = lines.get(line, (at, at))
             lines[line] = (min(first, at), max(last, at + params.window_s))
     return [(line, lo, hi) for line, (lo, hi) in lines.items()]
+
+
+def replays(stream: PrintIndex, line: Line, first: float, last: float, params: SoundParams = SoundParams()
+            ) -> list[Line]:
+    """Compilation lines through the other passages of the stream that sound like the one
+    `line` maps `[first, last]` to: a game that replays a jingle, a serve or a march has many
+    passages alike, and the compilation's stretch may have come from any of them. The passage
+    is proposed against the stream itself (at its own speed), leaving out itself."""
+    start, end = line.stream_at(first), line.stream_at(last)
+    seconds = stream.onsets.frames * FRAME_S
+    inside = (seconds >= start) & (seconds <= end)
+    passage = Onsets(stream.onsets.frames[inside] - start / FRAME_S, stream.onsets.bands[inside], end - start)
+    _, _, intercept = _window_votes(passage, stream, 1.0, 0.0, max(passage.seconds, 1e-3), params)
+    others = {round(float(b), 1) for b in intercept if abs(b - start) > 1.0}
+    # stream = b + (passage time) = b + (line.stream_at(t) - start)
+    return [Line(line.speed, b - start + line.intercept) for b in sorted(others)]

@@ -185,3 +185,26 @@ def test_every_steps_best_matches_are_found_from_the_best_blocks():
         got = np.sort(np.take_along_axis(sims, _top_columns(sims, 8), 1), 1)
         want = np.sort(-np.partition(-sims, 7, axis=1)[:, :8], 1)
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_passage_the_stream_replays_is_no_sure_match():
+    """A game replays a jingle exactly: the stream's 300-312 s sounds again at 800-812 s. A
+    clip cut from it is found on one of the two lines, but never as sure; and the replay of the
+    passage a line found is looked for in the stream itself."""
+    from gdm_temporal.labels.sound_evidence import Line
+    from gdm_temporal.labels.sound_proposals import replays
+
+    stream_t, stream_b = rhythm(1200, 2.0, seed=7)
+    jingle = (stream_t >= 300) & (stream_t < 312)
+    elsewhere = (stream_t >= 800) & (stream_t < 812)
+    t = np.r_[stream_t[~elsewhere], stream_t[jingle] + 500]
+    b = np.r_[stream_b[~elsewhere], stream_b[jingle]]
+    order = np.argsort(t)
+    t, b = t[order], b[order]
+    stream = ap.PrintIndex.of(ap.Onsets(np.round(t / ap.FRAME_S), b, 1200))
+    comp, _ = compile_onsets(t, b, [(301.0, 311.0, 1.0)])
+    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    on_it = [p for p in pieces if p.found and min(abs(p.stream_at(6.0) - at) for at in (304.0, 804.0)) < 0.3]
+    assert on_it and all(p.status == "low confidence" for p in on_it)
+    lines = replays(stream, Line(1.0, 301.0 - 3.0), 3.0, 13.0)
+    assert any(abs(line.stream_at(6.0) - 804.0) < 0.2 for line in lines)
