@@ -99,8 +99,9 @@ def quality(minutes: float, seed: int = 3, game: str = "Breakout") -> dict:
     root = media_dir() / "align"
     root.mkdir(exist_ok=True)
     cache = root / "cache"
-    tag = ("" if seed == 3 else f"_seed{seed}") + ("" if game == "Breakout" else f"_{game.lower()}")
-    stream = root / f"{game.lower()}_{int(minutes)}min{'' if seed == 3 else f'_seed{seed}'}.mp4"
+    seed_tag = "" if seed == 3 else f"_seed{seed}"
+    tag = seed_tag + ("" if game == "Breakout" else f"_{game.lower()}")
+    stream = root / f"{game.lower()}_{int(minutes)}min{seed_tag}.mp4"
     if not stream.exists() and game == "Breakout":
         record_breakout(stream, minutes * 60, seed=seed, progress=False, varied_aim=True)
     elif not stream.exists():

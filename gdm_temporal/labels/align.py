@@ -53,8 +53,8 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
     seen = [_checked(p, check, params) if p.status == "match" else p for p in seen]
-    joins = {round(t, 6) for p in heard for t in (p.start, p.end)}
-    joins = {t for t in joins if sum(abs(t - u) < 1e-6 for p in heard for u in (p.start, p.end)) > 1}
+    # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
+    joins = {round(a.end, 6) for a, b in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     return fuse(seen, [_looked_at(p, check, params, joins) for p in heard], duration)
 
 

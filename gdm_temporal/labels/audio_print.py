@@ -71,7 +71,7 @@ class Onsets:
 
 
 def _levels(samples: np.ndarray) -> np.ndarray:
-    """dB level per frequency bin (LOW_HZ..HIGH_HZ) relative to a full-scale tone, a row per
+    """dB level per frequency bin (within BAND_EDGES_HZ) relative to a full-scale tone, a row per
     10 ms frame."""
     n = 1 + (samples.size - N_FFT) // HOP
     if n <= 0:
@@ -95,8 +95,8 @@ def _level_blocks(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
 
 def _rise(levels: np.ndarray, first: int) -> np.ndarray:
     """Per frame `first..` of `levels` (which holds BEHIND_FRAMES frames of context before
-    `first` and AHEAD_FRAMES - 1 after the last), the largest rise in any frequency that
-    peaks there across frequency and reaches the floor."""
+    `first` and AHEAD_FRAMES - 1 after the last), per band, the largest rise of a frequency
+    that peaks there across frequency and reaches the floor."""
     n = len(levels) - first - (AHEAD_FRAMES - 1)
     if n <= 0:
         return np.zeros((0, N_BANDS), np.float32)
@@ -206,6 +206,9 @@ class PrintIndex:
         count = self.starts[hashes + 1] - lo
         count[count > MAX_REPEATS] = 0
         query = np.repeat(np.arange(len(hashes)), count)
-        first = np.repeat(lo, count)
-        within = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        return query, self.frames[first + within], 1.0 / np.repeat(np.maximum(count, 1), count)
+        return query, self.frames[range_indices(lo, count)], 1.0 / np.repeat(np.maximum(count, 1), count)
+
+
+def range_indices(lo: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """The indices `lo[i], lo[i] + 1, ..., lo[i] + count[i] - 1` of every range, one after another."""
+    return np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio_print import FRAME_S, N_BANDS, Onsets
+from .audio_print import FRAME_S, N_BANDS, Onsets, range_indices
 
 _LOOSE_PAIR_S = 0.15  # a proposed line's pairs are sought this far off it...
 _SPEED_SEARCH = np.arange(-0.02, 0.0201, 0.0025)  # ...and its speed this far around it...
@@ -163,7 +163,7 @@ class Evidence:
             lo, hi = np.searchsorted(stream, at - tol), np.searchsorted(stream, at + tol, side="right")
             count = hi - lo
             cs.append(np.repeat(c, count))
-            ss.append(stream[np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)])
+            ss.append(stream[range_indices(lo, count)])
         return (np.concatenate(cs), np.concatenate(ss)) if cs else (np.zeros(0), np.zeros(0))
 
     def pairs(self, line: Line, first: float, last: float, tol: float | None = None

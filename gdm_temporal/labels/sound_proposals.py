@@ -100,9 +100,9 @@ def replays(stream: PrintIndex, line: Line, first: float, last: float, params: S
     passages alike, and the compilation's stretch may have come from any of them. The passage
     is proposed against the stream itself (at its own speed), leaving out itself."""
     start, end = line.stream_at(first), line.stream_at(last)
-    seconds = stream.onsets.frames * FRAME_S
-    inside = (seconds >= start) & (seconds <= end)
-    passage = Onsets(stream.onsets.frames[inside] - start / FRAME_S, stream.onsets.bands[inside], end - start)
+    frames = stream.onsets.frames
+    a, b = np.searchsorted(frames, start / FRAME_S), np.searchsorted(frames, end / FRAME_S, side="right")
+    passage = Onsets(frames[a:b] - start / FRAME_S, stream.onsets.bands[a:b], end - start)
     _, _, intercept = _window_votes(passage, stream, 1.0, 0.0, max(passage.seconds, 1e-3), params)
     others = {round(float(b), 1) for b in intercept if abs(b - start) > 1.0}
     # stream = b + (passage time) = b + (line.stream_at(t) - start)
