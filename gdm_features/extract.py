@@ -1,8 +1,8 @@
 """Stage one: video file -> cached 5-fps feature sequence, once per (video, settings).
 
-A decoder thread turns the video into batches of RGB frames and feeds a bounded queue; the
-calling thread runs the backbone, computes the audio rows for the same steps and appends
-whole chunks to the cache file. Decoding (PyAV releases the GIL) therefore overlaps
+A decoder thread turns the video into batches of RGB frames (with each step's motion row)
+and feeds a bounded queue; the calling thread runs the backbone, computes the audio rows for
+the same steps and appends whole chunks to the cache file. Decoding (PyAV releases the GIL) therefore overlaps
 inference on a GPU and on a second CPU core alike.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from filelock import FileLock, Timeout
 
-from . import __version__
+from . import __version__, motion
 from .audio_features import AudioSettings
 from .audio_source import iter_audio_rows
 from .backbones import Embedder, get_backbone, resolve_device, resolve_precision
@@ -32,10 +32,9 @@ from .errors import GdmError
 from .fingerprint import cache_key, file_fingerprint
 from .media import MediaInfo, probe
 from .progress import StepProgress
-from .sampling import Sample
 from .store import FeatureFile, FeatureWriter, disk_error
 from .timebase import steps_before
-from .video_source import DecodeReport, iter_video_steps
+from .video_source import DecodeReport, VideoStep, iter_video_steps
 
 log = logging.getLogger("gdm")
 
@@ -72,7 +71,13 @@ class ExtractSettings:
         audio = json.loads(self.audio.to_json()) | {"present": has_audio}
         return {"fps": self.fps, "backbone": self.backbone, "weights": self.weights,
                 "input_size": list(self.input_size), "audio": json.dumps(audio, sort_keys=True),
+                "motion": motion_identity(),
                 "preprocessing": spec.preprocessing(self.input_size), "precision": self.precision}
+
+
+def motion_identity() -> str:
+    """The motion block's settings, as the cache attrs (and a head) record them."""
+    return json.dumps({"size": motion.SIZE, "grid": motion.GRID, "max_fps": motion.MAX_FPS}, sort_keys=True)
 
 
 def default_cache_dir() -> Path:
@@ -154,22 +159,24 @@ class _Batch:
     steps: np.ndarray  # int64 [n]
     ok: np.ndarray  # bool [n]
     frames: torch.Tensor  # uint8 [n_ok, H, W, 3]
+    motion: np.ndarray  # float32 [n, motion.DIM]
 
 
 _DONE = object()
 
 
-def _pack(samples: list[Sample[np.ndarray]], size_hw: tuple[int, int], pin: bool) -> _Batch:
-    ok = np.array([s.frame is not None for s in samples])
-    frames = np.stack([s.frame for s in samples if s.frame is not None]) if ok.any() \
+def _pack(steps: list[VideoStep], size_hw: tuple[int, int], pin: bool) -> _Batch:
+    ok = np.array([s.rgb is not None for s in steps])
+    frames = np.stack([s.rgb for s in steps if s.rgb is not None]) if ok.any() \
         else np.zeros((0, *size_hw, 3), np.uint8)
     tensor = torch.from_numpy(frames)
-    return _Batch(np.array([s.step for s in samples], np.int64), ok, tensor.pin_memory() if pin else tensor)
+    return _Batch(np.array([s.step for s in steps], np.int64), ok, tensor.pin_memory() if pin else tensor,
+                  np.stack([s.motion for s in steps]))
 
 
-def _batches(samples: Iterator[Sample[np.ndarray]], batch_size: int, size_hw: tuple[int, int],
+def _batches(steps: Iterator[VideoStep], batch_size: int, size_hw: tuple[int, int],
              pin: bool) -> Iterator[_Batch]:
-    while chunk := list(islice(samples, batch_size)):
+    while chunk := list(islice(steps, batch_size)):
         yield _pack(chunk, size_hw, pin)
 
 
@@ -273,7 +280,8 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
              "gdm_version": __version__, "device": device.type, "precision": precision,
              "origin_s": info.origin_s, "duration_s": -1.0}
     try:
-        writer = FeatureWriter(out, identity, extra, spec.dim, audio_dim, CHUNK_STEPS)
+        writer = FeatureWriter(out, identity, extra, {"visual": spec.dim, "motion": motion.DIM, "audio": audio_dim},
+                               CHUNK_STEPS)
     except (OSError, RuntimeError) as exc:
         raise disk_error(out, exc) from None
     with writer:
@@ -282,8 +290,8 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
         bar = StepProgress(info.path.name, total, fps, initial=first, enabled=progress, callback=on_progress)
         report = DecodeReport()
         stop = threading.Event()
-        samples = iter_video_steps(info, fps, size_hw, first_step=first, report=report)
-        batches = _threaded(_batches(samples, batch_size, size_hw, pin=device.type == "cuda"),
+        steps = iter_video_steps(info, fps, size_hw, first_step=first, report=report)
+        batches = _threaded(_batches(steps, batch_size, size_hw, pin=device.type == "cuda"),
                             stop, _QUEUE_BATCHES)
         audio_rows = iter_audio_rows(info, settings.audio, fps, first) if audio_dim else None
         pending = _ChunkBuffer()
@@ -295,7 +303,7 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
                     visual[batch.ok] = embedder(batch.frames).numpy().astype(np.float16)
                 audio = (np.stack(list(islice(audio_rows, n))).astype(np.float16) if audio_rows
                          else np.zeros((n, 0), np.float16))
-                pending.add(visual, audio, batch.steps / fps, batch.ok)
+                pending.add(visual, batch.motion.astype(np.float16), audio, batch.steps / fps, batch.ok)
                 bar.advance(n)  # per batch (a second or so of work), not per 256-step chunk
                 while pending.size >= CHUNK_STEPS:
                     writer.append(*pending.take(CHUNK_STEPS))

@@ -1,4 +1,4 @@
-"""The feature cache file, schema `gdm.features/1`: an appending writer and a slicing reader.
+"""The feature cache file, schema `gdm.features/2`: an appending writer and a slicing reader.
 
 The writer appends whole chunks and only then advances the `n_steps` attribute, so a killed
 run leaves a file whose first `n_steps` rows are good; `complete` turns true last of all.
@@ -20,8 +20,8 @@ import numpy as np
 
 from .errors import GdmError
 
-SCHEMA = "gdm.features/1"
-DATASETS = ("visual", "audio", "time", "frame_ok")
+SCHEMA = "gdm.features/2"  # /2 adds the `motion` block (a /1 file is extracted again)
+DATASETS = ("visual", "motion", "audio", "time", "frame_ok")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class FeatureSlice:
 
     start: int
     visual: np.ndarray  # float16 [n, D]
+    motion: np.ndarray  # float16 [n, M] (see motion.py)
     audio: np.ndarray  # float16 [n, A]
     time: np.ndarray  # float64 [n]
     frame_ok: np.ndarray  # bool [n]
@@ -56,15 +57,15 @@ _METADATA_MARGIN_BYTES = 256 * 1024  # chunk index, attributes and the final flu
 class FeatureWriter:
     """Creates or resumes one cache file. Use as a context manager."""
 
-    def __init__(self, path: Path, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
-                 audio_dim: int, chunk_steps: int) -> None:
-        """`identity`: attrs a resumed file must match (video and settings); `extra`: the rest."""
+    def __init__(self, path: Path, identity: dict[str, Any], extra: dict[str, Any], widths: dict[str, int],
+                 chunk_steps: int) -> None:
+        """`identity`: attrs a resumed file must match (video and settings); `extra`: the rest;
+        `widths`: columns of the `visual`, `motion` and `audio` blocks."""
         self.path = path
         self.chunk_steps = chunk_steps
-        self._file = self._open(identity, extra, visual_dim, audio_dim)
+        self._file = self._open(identity, extra, widths)
 
-    def _open(self, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
-              audio_dim: int) -> h5py.File:
+    def _open(self, identity: dict[str, Any], extra: dict[str, Any], widths: dict[str, int]) -> h5py.File:
         if self.path.exists():
             try:
                 handle = h5py.File(self.path, "a")
@@ -83,22 +84,21 @@ class FeatureWriter:
         # at `path` that a resume would trust.
         staging = self.path.with_name(self.path.name + ".new")
         try:
-            self._build(staging, identity, extra, visual_dim, audio_dim)
+            self._build(staging, identity, extra, widths)
         except BaseException:
             staging.unlink(missing_ok=True)  # a failed start leaves nothing behind
             raise
         staging.replace(self.path)
         return h5py.File(self.path, "a")
 
-    def _build(self, staging: Path, identity: dict[str, Any], extra: dict[str, Any], visual_dim: int,
-               audio_dim: int) -> None:
+    def _build(self, staging: Path, identity: dict[str, Any], extra: dict[str, Any], widths: dict[str, int]) -> None:
         with h5py.File(staging, "w") as handle:
             for key, value in {**extra, **identity}.items():
                 handle.attrs[key] = value
             handle.attrs["schema"] = SCHEMA
             handle.attrs["n_steps"] = 0
             handle.attrs["complete"] = False
-            shapes = {"visual": ((0, visual_dim), np.float16), "audio": ((0, audio_dim), np.float16),
+            shapes = {**{block: ((0, widths[block]), np.float16) for block in ("visual", "motion", "audio")},
                       "time": ((0,), np.float64), "frame_ok": ((0,), np.bool_)}
             for name, (shape, dtype) in shapes.items():
                 # A zero-width dataset (no audio) still needs a legal chunk shape.
@@ -111,10 +111,11 @@ class FeatureWriter:
     def n_steps(self) -> int:
         return int(self._file.attrs["n_steps"])
 
-    def append(self, visual: np.ndarray, audio: np.ndarray, time: np.ndarray, frame_ok: np.ndarray) -> None:
-        self._ensure_room(visual, audio, time, frame_ok)
+    def append(self, visual: np.ndarray, motion: np.ndarray, audio: np.ndarray, time: np.ndarray,
+               frame_ok: np.ndarray) -> None:
+        self._ensure_room(visual, motion, audio, time, frame_ok)
         n0, n = self.n_steps, len(time)
-        for name, rows in (("visual", visual), ("audio", audio), ("time", time), ("frame_ok", frame_ok)):
+        for name, rows in zip(DATASETS, (visual, motion, audio, time, frame_ok)):
             dataset = self._file[name]
             dataset.resize(n0 + n, axis=0)
             dataset[n0:] = rows
@@ -202,6 +203,10 @@ class FeatureFile:
         return int(self._file["visual"].shape[1])
 
     @property
+    def motion_dim(self) -> int:
+        return int(self._file["motion"].shape[1])
+
+    @property
     def audio_dim(self) -> int:
         return int(self._file["audio"].shape[1])
 
@@ -217,12 +222,11 @@ class FeatureFile:
         start = min(start, stop)
         f = self._file
         try:
-            window = FeatureSlice(start=start, visual=f["visual"][start:stop], audio=f["audio"][start:stop],
-                                  time=f["time"][start:stop], frame_ok=f["frame_ok"][start:stop])
+            window = FeatureSlice(start, *(f[name][start:stop] for name in DATASETS))
         except (OSError, RuntimeError) as exc:  # a chunk whose checksum fails, or unreadable bytes
             raise GdmError(f"{self.path}: damaged (steps {start} to {stop} do not read back: "
                            f"{' '.join(str(exc).split())[:80]}); delete it and run gdm extract again") from None
-        if not (np.isfinite(window.visual).all() and np.isfinite(window.audio).all()):
+        if not all(np.isfinite(block).all() for block in (window.visual, window.motion, window.audio)):
             raise GdmError(f"{self.path}: damaged (steps {start} to {stop} hold NaN or infinite features); "
                            "delete it and run gdm extract again")
         return window

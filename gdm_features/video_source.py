@@ -1,7 +1,10 @@
-"""Decoded video as the step timeline: `(step, frame or None)` from PyAV, threaded decoding.
+"""Decoded video as the step timeline: each step's picture and motion, from PyAV with threaded
+decoding.
 
-Frames are converted (scaled by swscale straight to the network's input size) only when a
-step shows them: at 60 fps sources that is one frame in twelve.
+Frames are converted to the network's input size (by swscale, straight from the decoder's
+format) only when a step shows them: at 60 fps sources that is one frame in twelve. Every
+frame (up to motion.MAX_FPS a second) is also scaled to a small grey picture for the step's
+motion row (see motion.py).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Iterator
 import av
 import numpy as np
 
+from . import motion
 from .media import MediaInfo, open_container, seek_before
 from .sampling import Sample, StepSampler
-from .timebase import step_time
+from .timebase import step_time, steps_before
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,15 @@ _GAP_FRAMES = 2.5
 # Frames after lost data reference pictures that are gone: they are not used until a key frame,
 # or at most this long after the loss.
 _RECOVERY_S = 10.0
+
+
+@dataclass(frozen=True)
+class VideoStep:
+    """One step of the timeline as stage one needs it."""
+
+    step: int
+    rgb: np.ndarray | None  # uint8 [H, W, 3] at the network's input size; None: nothing on screen
+    motion: np.ndarray  # float32 [motion.DIM]: what changed since the step before
 
 
 @dataclass
@@ -68,26 +81,35 @@ def _decoded_frames(container: av.container.InputContainer, stream: av.video.str
         yield from frames
 
 
-def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], first_step: int = 0,
-                     report: DecodeReport | None = None) -> Iterator[Sample[np.ndarray]]:
-    """Every step from `first_step` to the end of the video, each with its RGB frame.
+def _grey(frame: av.VideoFrame) -> np.ndarray:
+    return frame.to_ndarray(width=motion.SIZE, height=motion.SIZE, format="gray", interpolation="AREA")
 
-    Steps before the first frame (a late start) and after decoding broke off carry None.
+
+def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], first_step: int = 0,
+                     report: DecodeReport | None = None) -> Iterator[VideoStep]:
+    """Every step from `first_step` to the end of the video.
+
+    Steps before the first frame (a late start) and after decoding broke off carry no picture
+    (None) and zero motion.
     """
+    meter = motion.MotionMeter()
     report = report if report is not None else DecodeReport()
     sampler: StepSampler[av.VideoFrame] = StepSampler(fps, first_step)
     last_frame: av.VideoFrame | None = None
     last_rgb: np.ndarray | None = None
 
-    def converted(samples: list[Sample[av.VideoFrame]]) -> Iterator[Sample[np.ndarray]]:
+    def converted(samples: list[Sample[av.VideoFrame]]) -> Iterator[VideoStep]:
+        """Each settled step with its picture, and the changes since the step before it (the
+        first step a push settles takes them all; the steps a slow source repeats, none)."""
         nonlocal last_frame, last_rgb
         for s in samples:
             if s.frame is None:
-                yield Sample(s.step, None)
+                meter.take()
+                yield VideoStep(s.step, None, np.zeros(motion.DIM, np.float32))
                 continue
             if s.frame is not last_frame:  # a slow source shows one frame for several steps
                 last_frame, last_rgb = s.frame, _frame_to_rgb(s.frame, size_hw)
-            yield Sample(s.step, last_rgb)
+            yield VideoStep(s.step, last_rgb, meter.take())
 
     with open_container(info.path) as container:
         stream = container.streams.video[0]
@@ -111,6 +133,7 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
                 lost_from, trust_again_at = end_time, time_s + _RECOVERY_S
                 yield from converted(sampler.finish(lost_from))
                 sampler.blank()
+                meter.forget()
             errors_seen = report.bad_packets
             if lost_from is not None and (frame.key_frame or time_s >= trust_again_at):
                 report.notes.append(f"damaged data: no usable video from {lost_from:.1f} s to {time_s:.1f} s")
@@ -119,6 +142,10 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
             duration = float(frame.duration * frame.time_base) if frame.duration else default_duration
             end_time = max(end_time, time_s + duration)
             yield from converted(sampler.push(time_s, frame if lost_from is None else None))
+            if lost_from is None and meter.wants(time_s):  # measured after the steps it follows are out
+                meter.add(time_s, _grey(frame))
+                if steps_before(time_s, fps) < first_step:  # a change of a step already extracted
+                    meter.take()
         if lost_from is not None:
             report.notes.append(f"damaged data: no usable video from {lost_from:.1f} s to the end")
         if report.stopped_early_at_s is not None:

@@ -118,7 +118,7 @@ def measure_precision_error(video: str, backbone: str, weights: str, size: int) 
     from gdm_features.media import probe
     from gdm_features.video_source import iter_video_steps
 
-    frames = [s.frame for s, _ in zip(iter_video_steps(probe(video), 5.0, (size, size)), range(64))]
+    frames = [s.rgb for s, _ in zip(iter_video_steps(probe(video), 5.0, (size, size)), range(64))]
     batch = torch.from_numpy(np.stack(frames))
     spec = get_backbone(backbone)
     ref = Embedder(spec, weights, torch.device("cpu"), "fp32")(batch)

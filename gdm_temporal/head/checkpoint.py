@@ -10,7 +10,7 @@ import io
 import json
 import math
 import warnings
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from .data import Normalizer, feature_identity
 from ..timeline.segments import SegmentParams
 from .model import HeadConfig, HighlightHead
 
-FORMAT = "gdm.head/2"  # /2: one branch per modality, fused late (a /1 head is retrained, in seconds)
+FORMAT = "gdm.head/3"  # /3: picture, motion and sound branches, fused late (older heads are retrained, in seconds)
 
 
 def save_head(path: Path | str, head: HighlightHead, config: dict, norm: Normalizer) -> Path:
@@ -50,9 +50,9 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
                            "(a gdm head never does; do not load it)") from None
         raise GdmError(f"{path}: not a readable head checkpoint (truncated or damaged: "
                        f"{type(exc).__name__})") from None
-    if isinstance(payload, dict) and payload.get("format") == "gdm.head/1":
-        raise GdmError(f"{path}: a head made by an older gdm (one input block, not one branch per modality); "
-                       "train it again with gdm train (it takes seconds on cached features)")
+    if isinstance(payload, dict) and payload.get("format") in ("gdm.head/1", "gdm.head/2"):
+        raise GdmError(f"{path}: a head made by an older gdm (without the picture's motion branch); extract its "
+                       "streams again and train it again with gdm train (it takes seconds on cached features)")
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise GdmError(f"{path}: not a gdm head checkpoint (format {FORMAT} expected)")
     try:
@@ -71,18 +71,21 @@ def load_head(path: Path | str) -> tuple[HighlightHead, dict, Normalizer]:
 def _structure_problem(head: HighlightHead, config: dict, norm: Normalizer) -> str | None:
     """What does not fit together in a checkpoint whose pieces each loaded (valid tensors in the
     wrong shapes, a threshold that is not a number): checked once here, not found mid-scoring."""
-    visual, audio = config["dims"]["visual"], config["dims"]["audio"]
-    if (len(norm.visual_mean), len(norm.visual_std), len(norm.audio_mean), len(norm.audio_std)) != \
-            (visual, visual, audio, audio) or norm.visual_basis.shape[0] != visual:
+    visual, motion, audio = config["dims"]["visual"], config["dims"]["motion"], config["dims"]["audio"]
+    if (len(norm.visual_mean), len(norm.visual_std), len(norm.motion_mean), len(norm.motion_std),
+            len(norm.audio_mean), len(norm.audio_std)) != (visual, visual, motion, motion, audio, audio) \
+            or norm.visual_basis.shape[0] != visual:
         return "normalisation widths do not match its dims"
-    if (norm.components, norm.audio_dim) != (head.config.visual_dim, head.config.audio_dim):
+    if (norm.components, norm.motion_dim, norm.audio_dim) != \
+            (head.config.visual_dim, head.config.motion_dim, head.config.audio_dim):
         return "the model's input widths do not match its normalisation"
-    arrays = (norm.visual_mean, norm.visual_std, norm.audio_mean, norm.audio_std, norm.visual_basis)
-    if not all(np.isfinite(a).all() for a in arrays) or (norm.visual_std <= 0).any() or (norm.audio_std <= 0).any():
+    arrays = [getattr(norm, f.name) for f in fields(norm)]
+    spreads = (norm.visual_std, norm.motion_std, norm.audio_std)
+    if not all(np.isfinite(a).all() for a in arrays) or any((spread <= 0).any() for spread in spreads):
         return "normalisation holds values that are not finite or not positive"
     if not all(torch.isfinite(v).all() for v in head.state_dict().values()):
         return "weights that are not finite numbers"
-    for threshold in [config.get("threshold"), *(config.get("branch_thresholds") or {}).values()]:
+    for threshold in [config.get("threshold"), *(config.get("modality_thresholds") or {}).values()]:
         if threshold is not None and not (isinstance(threshold, (int, float)) and 0 <= threshold <= 1):
             return f"threshold {threshold!r} is not a probability"
     segments = config.get("segments")
@@ -104,8 +107,8 @@ def extract_options_for(config: dict) -> dict:
 
 
 def hears_muted_streams(config: dict) -> bool:
-    """A head that looks at the picture scores a muted stream with its picture branch alone."""
-    return config["architecture"]["visual_dim"] > 0
+    """A head that looks at the picture scores a muted stream with its picture branches alone."""
+    return config["architecture"]["visual_dim"] > 0 or config["architecture"]["motion_dim"] > 0
 
 
 def check_features(config: dict, features: FeatureFile, name: str) -> None:
@@ -120,10 +123,12 @@ def check_features(config: dict, features: FeatureFile, name: str) -> None:
                        "extract it with the head's settings")
     trained, given = config["features"], feature_identity(features.attrs)
     differences = [k for k in trained if trained[k] != given.get(k)]
-    if differences or features.visual_dim != config["dims"]["visual"]:
-        k = differences[0] if differences else "visual width"
-        shown_trained = trained.get(k, config["dims"]["visual"])
-        shown_given = given.get(k, features.visual_dim)
+    widths = {"visual": features.visual_dim, "motion": features.motion_dim}
+    wrong_width = [m for m, width in widths.items() if config["dims"][m] and width != config["dims"][m]]
+    if differences or wrong_width:
+        k = differences[0] if differences else f"{wrong_width[0]} width"
+        shown_trained = trained.get(k, config["dims"][wrong_width[0]] if wrong_width else None)
+        shown_given = given.get(k, widths[wrong_width[0]] if wrong_width else None)
         raise GdmError(f"{name}: the head was trained on {trained.get('backbone')} features "
                        f"({k} = {shown_trained!r}), these have {k} = {shown_given!r}; extract the video "
                        f"with --backbone {trained.get('backbone')} and the head's other settings")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 
-from gdm_features import FeatureFile, extract
+from gdm_features import FeatureFile, FeatureSlice, extract
 from gdm_features.extract import cached_features
 from gdm_features.errors import GdmError
 
@@ -30,9 +30,9 @@ INPUT_CLIP = 8.0  # normalised inputs are clipped: another stream may drift far 
 VISUAL_COMPONENTS = 64  # principal components of the visual features the head sees
 PCA_MAX_STEPS = 262_144  # steps sampled (whole slices, evenly spread) to fit the components
 
-MODALITIES = ("visual", "audio")
+MODALITIES = ("visual", "audio")  # what a stream may lack: its picture (a black screen) or its sound
 
-FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing")
+FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing", "motion")
 
 
 def feature_identity(attrs: dict) -> dict:
@@ -107,8 +107,10 @@ class Normalizer:
 
     Visual: standardised per column (std floored, see STD_FLOOR_*), then whitened onto its
     top principal components: a head trained on a few dozen highlights otherwise memorises
-    the hundreds of raw backbone dimensions. Audio: standardised. Everything clipped. A head
-    that does not use a modality has 0 columns of it (`components` or `audio_dim` is 0).
+    the hundreds of raw backbone dimensions. Motion: log1p of the grey-level changes (a flash
+    is a hundred times a drifting sprite; the log keeps both in view), then standardised.
+    Audio: standardised. Everything clipped. A head that does not use a modality has 0
+    columns of it (`components` and `motion_dim`, or `audio_dim`, are 0).
     """
 
     visual_mean: np.ndarray
@@ -116,6 +118,8 @@ class Normalizer:
     audio_mean: np.ndarray
     audio_std: np.ndarray
     visual_basis: np.ndarray  # [D, k]: principal directions divided by sqrt(eigenvalue)
+    motion_mean: np.ndarray
+    motion_std: np.ndarray
 
     @property
     def visual_dim(self) -> int:
@@ -127,32 +131,41 @@ class Normalizer:
         return len(self.audio_mean)
 
     @property
+    def motion_dim(self) -> int:
+        return len(self.motion_mean)
+
+    @property
     def components(self) -> int:
         return self.visual_basis.shape[1]
 
     @property
     def out_dim(self) -> int:
-        """Width of the model input: visual components, then audio columns."""
-        return self.components + self.audio_dim
+        """Width of the model input: visual components, motion columns, then audio columns."""
+        return self.components + self.motion_dim + self.audio_dim
 
     def _standardised_visual(self, visual: np.ndarray) -> np.ndarray:
         z = (visual.astype(np.float32) - self.visual_mean) / self.visual_std
         return np.clip(z, -INPUT_CLIP, INPUT_CLIP, out=z)
 
-    def apply(self, visual: np.ndarray, audio: np.ndarray, frame_ok: np.ndarray) -> np.ndarray:
-        """`[n, k + A]` float32 model input. A stream without audio gets the mean (zeros)."""
-        out = np.zeros((len(visual), self.out_dim), np.float32)
-        out[:, :self.components] = self._standardised_visual(visual) @ self.visual_basis
-        out[~frame_ok, :self.components] = 0.0
-        if audio.shape[1] == self.audio_dim and self.audio_dim:
-            out[:, self.components:] = (audio.astype(np.float32) - self.audio_mean) / self.audio_std
+    def apply(self, window: FeatureSlice, without: tuple[str, ...] = ()) -> np.ndarray:
+        """`[n, k + M + A]` float32 model input. What a stream lacks (or `without` takes away:
+        "visual" is the whole picture, "audio" the sound) gets the mean: zeros."""
+        out = np.zeros((len(window), self.out_dim), np.float32)
+        picture = window.frame_ok & ("visual" not in without)
+        k, m = self.components, self.components + self.motion_dim
+        out[:, :k] = self._standardised_visual(window.visual) @ self.visual_basis
+        if self.motion_dim:
+            out[:, k:m] = (np.log1p(window.motion.astype(np.float32)) - self.motion_mean) / self.motion_std
+        out[~picture, :m] = 0.0
+        if window.audio.shape[1] == self.audio_dim and self.audio_dim and "audio" not in without:
+            out[:, m:] = (window.audio.astype(np.float32) - self.audio_mean) / self.audio_std
         return np.clip(out, -INPUT_CLIP, INPUT_CLIP, out=out)
 
     def to_tensors(self) -> dict:
         import torch
 
-        return {k: torch.from_numpy(np.ascontiguousarray(getattr(self, k), np.float32))
-                for k in ("visual_mean", "visual_std", "audio_mean", "audio_std", "visual_basis")}
+        return {f.name: torch.from_numpy(np.ascontiguousarray(getattr(self, f.name), np.float32))
+                for f in fields(self)}
 
     @classmethod
     def from_tensors(cls, data: dict) -> "Normalizer":
@@ -164,16 +177,21 @@ class Normalizer:
         """Two passes over the training regions, slice by slice: moments, then covariance."""
         visual_dim = streams[0].features.visual_dim
         audio_dim = max(s.features.audio_dim for s in streams) if "audio" in modalities else 0
+        motion_dim = streams[0].features.motion_dim if "visual" in modalities else 0
         if "visual" not in modalities:
             components = 0
         sums = {"v": np.zeros(visual_dim), "vv": np.zeros(visual_dim), "a": np.zeros(audio_dim),
-                "aa": np.zeros(audio_dim)}
+                "aa": np.zeros(audio_dim), "m": np.zeros(motion_dim), "mm": np.zeros(motion_dim)}
         n_visual = n_audio = 0
         for window in _slices(streams, regions, slice_steps):
             visual = window.visual[window.frame_ok].astype(np.float64)
             sums["v"] += visual.sum(0)
             sums["vv"] += np.square(visual).sum(0)
             n_visual += len(visual)
+            if motion_dim:
+                moved = np.log1p(window.motion[window.frame_ok].astype(np.float64))
+                sums["m"] += moved.sum(0)
+                sums["mm"] += np.square(moved).sum(0)
             if window.audio.shape[1] == audio_dim and audio_dim:
                 audio = window.audio[:, :audio_dim].astype(np.float64)
                 sums["a"] += audio.sum(0)
@@ -183,9 +201,10 @@ class Normalizer:
             raise GdmError("the training split has no decodable frames")
         vm, vs = _moments(sums["v"], sums["vv"], n_visual)
         am, as_ = _moments(sums["a"], sums["aa"], n_audio)
-        partial = cls(vm, vs, am, as_, np.eye(visual_dim, dtype=np.float32))
+        mm, ms = _moments(sums["m"], sums["mm"], n_visual)
+        partial = cls(vm, vs, am, as_, np.eye(visual_dim, dtype=np.float32), mm, ms)
         if components == 0:
-            return cls(vm, vs, am, as_, np.zeros((visual_dim, 0), np.float32))
+            return cls(vm, vs, am, as_, np.zeros((visual_dim, 0), np.float32), mm, ms)
         # The basis needs far fewer samples than 100 h of steps: every k-th slice, in float32.
         stride = max(1, math.ceil(n_visual / PCA_MAX_STEPS))
         covariance = np.zeros((visual_dim, visual_dim))
@@ -199,7 +218,7 @@ class Normalizer:
         eigenvalues, eigenvectors = np.linalg.eigh(covariance / max(n_used, 1))
         top = np.argsort(eigenvalues)[::-1][:min(components, visual_dim)]
         basis = eigenvectors[:, top] / np.sqrt(np.maximum(eigenvalues[top], 1e-6))
-        return cls(vm, vs, am, as_, basis.astype(np.float32))
+        return cls(vm, vs, am, as_, basis.astype(np.float32), mm, ms)
 
 
 def _slices(streams: list[Stream], regions: list[Region], slice_steps: int):
@@ -242,10 +261,7 @@ class WindowReader:
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
-        window = self.streams[stream].features.read(index * self.block, self.block)
-        audio = window.audio[:, :0] if "audio" in self.without else window.audio
-        frame_ok = np.zeros_like(window.frame_ok) if "visual" in self.without else window.frame_ok
-        data = self.norm.apply(window.visual, audio, frame_ok)
+        data = self.norm.apply(self.streams[stream].features.read(index * self.block, self.block), self.without)
         self._cache[key] = data
         if len(self._cache) > self._max_blocks:
             self._cache.popitem(last=False)

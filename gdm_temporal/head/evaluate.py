@@ -23,8 +23,8 @@ def region_intervals(stream: Stream, region: Region) -> list[Interval]:
 
 
 def score_regions(head: HighlightHead, reader: WindowReader, regions: list[Region],
-                  device: torch.device | str = "cpu") -> list[np.ndarray]:
-    return [score_region(head, reader, r, device=device) for r in regions]
+                  device: torch.device | str = "cpu", only: str | None = None) -> list[np.ndarray]:
+    return [score_region(head, reader, r, device=device, only=only) for r in regions]
 
 
 def metrics_for(streams: list[Stream], regions: list[Region], scores: list[np.ndarray],

@@ -33,9 +33,10 @@ def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray
 @torch.inference_mode()
 def score_region(head: HighlightHead, reader: WindowReader, region: Region, window: int = DEFAULT_WINDOW,
                  batch: int = 8, device: torch.device | str = "cpu",
-                 progress: Callable[[int], None] | None = None) -> np.ndarray:
-    """Highlight probability per step of `region`, float32 `[region.length]`; `progress(steps)`
-    is told how many more steps were scored after each batch of windows."""
+                 progress: Callable[[int], None] | None = None, only: str | None = None) -> np.ndarray:
+    """Highlight probability per step of `region`, float32 `[region.length]` (of branch `only`
+    alone if given); `progress(steps)` is told how many more steps were scored after each
+    batch of windows."""
     head.eval()
     if region.length <= 0:
         return np.zeros(0, np.float32)
@@ -52,7 +53,7 @@ def score_region(head: HighlightHead, reader: WindowReader, region: Region, wind
         stacked = np.zeros((len(inputs), width, inputs[0].shape[1]), np.float32)
         for k, x in enumerate(inputs):
             stacked[k, :len(x)] = x
-        probs = torch.sigmoid(head(torch.from_numpy(stacked).to(device), present)).float().cpu().numpy()
+        probs = torch.sigmoid(head(torch.from_numpy(stacked).to(device), present, only)).float().cpu().numpy()
         for (s, n), p in zip(group, probs):
             w = _ramp(n, window - hop, at_start=s == region.start, at_end=s + n == region.end)
             total[s - region.start:s - region.start + n] += p[:n] * w

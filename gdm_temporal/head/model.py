@@ -1,14 +1,16 @@
-"""The highlight head: one branch per modality (encoder, LSTM, logit), fused late.
+"""The highlight head: one branch per kind of evidence (encoder, LSTM, logit), fused late.
 
-Picture and sound each get their own encoder and LSTM, trained and early-stopped on their own
-(see `train.py`), so each branch is exactly as good as a head trained on that modality alone.
-The fused output is a logistic regression over the two branches' logits, fitted on the
-validation streams after training: it can weight a branch to nothing, so fusion never has
-to be worse than its better modality (one LSTM over both blocks was: it latched onto the
-block that was easier early in training and under-used the other). The same fit calibrates
-the output: it is a probability, so the threshold chosen on validation means what it says.
-A muted stream (or music over the game) is scored by the picture's branch alone, calibrated
-by its own one-input regression.
+Three branches: what the picture looks like (the backbone's embedding), what moved on it
+(the motion block) and what the stream sounds like. Each gets its own encoder and LSTM,
+trained and early-stopped on its own (see `train.py`), so each is exactly as good as a head
+trained on it alone. The fused output is a logistic regression over the branches' logits,
+fitted on the validation streams after training: it can weight a branch to nothing, so
+fusion never has to be worse than its best branch (one LSTM over every block was: it
+latched onto the block that was easier early in training and under-used the others). The
+same fit calibrates the output: it is a probability, so the threshold chosen on validation
+means what it says. A muted stream (or music over the game) is scored by the picture's two
+branches, fused by their own regression; a branch alone is calibrated by its own one-input
+regression.
 """
 
 from __future__ import annotations
@@ -20,24 +22,47 @@ from torch import nn
 
 from .data import MODALITIES
 
+# Branch -> the modality it reads: a stream without its picture loses both picture branches.
+BRANCHES = {"visual": "visual", "motion": "visual", "audio": "audio"}
+
 
 @dataclass(frozen=True)
 class HeadConfig:
-    visual_dim: int  # model input columns from the picture (0: a head that never looks)
+    visual_dim: int  # model input columns from the picture's embedding (0: a head that never looks)
     audio_dim: int  # ... from the sound (0: a head that never listens)
-    proj_dim: int = 64  # per modality
-    hidden: int = 64  # per modality
+    motion_dim: int = 0  # ... from the picture's motion
+    proj_dim: int = 64  # per branch
+    hidden: int = 64  # per branch
     layers: int = 1
     bidirectional: bool = True  # False: causal, usable on a live stream
     dropout: float = 0.2
 
     @property
     def input_dim(self) -> int:
-        return self.visual_dim + self.audio_dim
+        return self.visual_dim + self.motion_dim + self.audio_dim
+
+    def width(self, branch: str) -> int:
+        return {"visual": self.visual_dim, "motion": self.motion_dim, "audio": self.audio_dim}[branch]
+
+    def columns(self, branch: str) -> slice:
+        """Where a branch's columns sit in the model input: visual, motion, audio."""
+        order = list(BRANCHES)
+        start = sum(self.width(b) for b in order[:order.index(branch)])
+        return slice(start, start + self.width(branch))
+
+    @property
+    def branches(self) -> tuple[str, ...]:
+        return tuple(b for b in BRANCHES if self.width(b))
 
     @property
     def modalities(self) -> tuple[str, ...]:
-        return tuple(m for m, width in zip(MODALITIES, (self.visual_dim, self.audio_dim)) if width)
+        return tuple(m for m in MODALITIES if any(BRANCHES[b] == m for b in self.branches))
+
+    def fusions(self) -> list[tuple[str, ...]]:
+        """The sets of branches a stream can present that need a fused output: all of them,
+        and the picture's alone (a muted stream)."""
+        sets = [self.branches, tuple(b for b in self.branches if BRANCHES[b] == "visual")]
+        return [s for k, s in enumerate(sets) if len(s) > 1 and s not in sets[:k]]
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -73,30 +98,31 @@ class HighlightHead(nn.Module):
             raise ValueError("a head needs the picture, the sound or both")
         self.config = config
         self.visual = _Branch(config.visual_dim, config) if config.visual_dim else None
+        self.motion = _Branch(config.motion_dim, config) if config.motion_dim else None
         self.audio = _Branch(config.audio_dim, config) if config.audio_dim else None
-        self.fuse = nn.Linear(2, 1) if len(config.modalities) == 2 else None  # [visual, audio] logits -> logit
-        if self.fuse is not None:
-            set_linear(self.fuse, [0.5, 0.5], 0.0)
+        # Branch logits -> logit, per set of branches a stream can present (keys "visual+motion"...).
+        self.fusions = nn.ModuleDict({"+".join(names): nn.Linear(len(names), 1) for names in config.fusions()})
+        for layer in self.fusions.values():
+            set_linear(layer, [1.0 / layer.in_features] * layer.in_features, 0.0)
 
-    def branch(self, modality: str) -> _Branch:
-        return {"visual": self.visual, "audio": self.audio}[modality]
+    def branch(self, name: str) -> _Branch:
+        return getattr(self, name)
+
+    def present_branches(self, present: tuple[str, ...] = MODALITIES) -> tuple[str, ...]:
+        """The branches that see something when only the modalities `present` are there."""
+        return tuple(b for b in self.config.branches if BRANCHES[b] in present)
 
     def branches(self, x: torch.Tensor, present: tuple[str, ...] = MODALITIES) -> dict[str, torch.Tensor]:
         """Raw logits `[batch, steps]` of each branch whose modality is `present` (for training)."""
-        logits = {}
-        if self.visual is not None and "visual" in present:
-            logits["visual"] = self.visual(x[..., :self.config.visual_dim])
-        if self.audio is not None and "audio" in present:
-            logits["audio"] = self.audio(x[..., self.config.visual_dim:])
-        return logits
+        return {b: self.branch(b)(x[..., self.config.columns(b)]) for b in self.present_branches(present)}
 
-    def forward(self, x: torch.Tensor, present: tuple[str, ...] = MODALITIES) -> torch.Tensor:
-        """`x`: `[batch, steps, visual_dim + audio_dim]` -> calibrated logits `[batch, steps]`:
-        fused where both modalities are `present`, else the one branch there is."""
-        logits = self.branches(x, present)
+    def forward(self, x: torch.Tensor, present: tuple[str, ...] = MODALITIES, only: str | None = None) -> torch.Tensor:
+        """`x`: `[batch, steps, input_dim]` -> calibrated logits `[batch, steps]`: fused over the
+        branches whose modality is `present`, or branch `only` alone."""
+        logits = {only: self.branch(only)(x[..., self.config.columns(only)])} if only else self.branches(x, present)
         if not logits:
             raise ValueError(f"this head needs {' or '.join(self.config.modalities)}; given {present}")
-        if len(logits) == 2:
-            return self.fuse(torch.stack([logits["visual"], logits["audio"]], dim=-1)).squeeze(-1)
-        (modality, raw), = logits.items()
-        return self.branch(modality).calibration(raw.unsqueeze(-1)).squeeze(-1)
+        if len(logits) > 1:
+            return self.fusions["+".join(logits)](torch.stack(list(logits.values()), dim=-1)).squeeze(-1)
+        (name, raw), = logits.items()
+        return self.branch(name).calibration(raw.unsqueeze(-1)).squeeze(-1)

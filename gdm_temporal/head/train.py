@@ -2,13 +2,14 @@
 epoch, keep each branch's best epoch, stop early, fit the fusion and calibration, choose the
 thresholds on validation.
 
-Each modality's branch is trained with its own loss and early-stopped on its own validation
-AP, so a muted stream is scored by a picture branch as good as a picture-only head; the fused
-output and each branch's calibration are then fitted on the validation steps (see `model.py`).
+Each branch (picture, motion, sound) is trained with its own loss and early-stopped on its
+own validation AP, so a muted stream is scored by picture branches as good as a picture-only
+head; the fusions and each branch's calibration are then fitted on the validation steps (see
+`model.py`).
 
 Threshold rule: the one that maximises frame-level F1 on the validation steps, scored by the
-fitted, fused output (the highest such threshold on ties); each branch gets its own the same
-way, for streams that lack the other modality.
+fitted, fused output (the highest such threshold on ties); each modality gets its own the
+same way, for streams that lack the other one.
 """
 
 from __future__ import annotations
@@ -87,13 +88,14 @@ def _windows_for_epoch(streams: list[Stream], regions: list[Region], s: TrainSet
     return windows
 
 
-def _branch_readers(streams: list[Stream], norm: Normalizer, config: HeadConfig) -> dict[str, WindowReader]:
-    """Per branch, a reader that gives the head only that branch's modality."""
+def _modality_readers(streams: list[Stream], norm: Normalizer, config: HeadConfig) -> dict[str, WindowReader]:
+    """Per modality, a reader that gives the head only that modality (for its own threshold)."""
     return {m: WindowReader(streams, norm, without=tuple(o for o in MODALITIES if o != m)) for m in config.modalities}
 
 
-def _step_logits(head, reader, regions, device) -> np.ndarray:
-    p = np.clip(np.concatenate(score_regions(head, reader, regions, device)).astype(np.float64), 1e-6, 1 - 1e-6)
+def _step_logits(head, reader, regions, device, branch: str) -> np.ndarray:
+    p = np.clip(np.concatenate(score_regions(head, reader, regions, device, only=branch)).astype(np.float64),
+                1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p)
 
 
@@ -104,18 +106,18 @@ def _logistic(x: np.ndarray, targets: np.ndarray) -> tuple[list[float], float]:
     return [float(w) for w in fit.coef_[0]], float(fit.intercept_[0])
 
 
-def _calibrate(head: HighlightHead, readers: dict[str, WindowReader], regions: list[Region], targets: np.ndarray,
+def _calibrate(head: HighlightHead, reader: WindowReader, regions: list[Region], targets: np.ndarray,
                device) -> None:
-    """Fit, on the validation steps, each branch's one-input calibration and the fused
-    regression over both branches' logits (see `model.py`)."""
+    """Fit, on the validation steps, each branch's one-input calibration and each fused
+    regression over its branches' logits (see `model.py`)."""
     logits = {}
-    for modality, reader in readers.items():
-        calibration = head.branch(modality).calibration
+    for branch in head.config.branches:
+        calibration = head.branch(branch).calibration
         set_linear(calibration, [1.0], 0.0)
-        logits[modality] = _step_logits(head, reader, regions, device)
-        set_linear(calibration, *_logistic(logits[modality][:, None], targets))
-    if head.fuse is not None:
-        set_linear(head.fuse, *_logistic(np.stack([logits["visual"], logits["audio"]], axis=1), targets))
+        logits[branch] = _step_logits(head, reader, regions, device, branch)
+        set_linear(calibration, *_logistic(logits[branch][:, None], targets))
+    for names in head.config.fusions():
+        set_linear(head.fusions["+".join(names)], *_logistic(np.stack([logits[b] for b in names], axis=1), targets))
 
 
 def _batch(reader: WindowReader, windows: list[tuple[int, int, int]], width: int):
@@ -149,8 +151,9 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     started = time.perf_counter()
     norm = Normalizer.fit(streams, train_regions, modalities=settings.modalities)
     reader = WindowReader(streams, norm)
-    config = HeadConfig(norm.components, norm.audio_dim, settings.proj_dim, settings.hidden, settings.layers,
-                        settings.bidirectional, settings.dropout)
+    config = HeadConfig(visual_dim=norm.components, audio_dim=norm.audio_dim, motion_dim=norm.motion_dim,
+                        proj_dim=settings.proj_dim, hidden=settings.hidden, layers=settings.layers,
+                        bidirectional=settings.bidirectional, dropout=settings.dropout)
     head = HighlightHead(config).to(device)
     optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     # Highlights are rare: weight positives by sqrt(neg/pos); window placement does the rest.
@@ -161,8 +164,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     if not val_targets.any():
         raise GdmError("the validation split has no labelled highlight, so no head could be judged; label "
                        "more of the streams, or give a 'val' stream with highlights")
-    readers = _branch_readers(streams, norm, config)
-    best = {m: {"ap": -1.0, "epoch": 0, "state": None} for m in config.modalities}
+    best = {b: {"ap": -1.0, "epoch": 0, "state": None} for b in config.branches}
     history = []
     for epoch in range(settings.epochs):
         head.train()
@@ -181,7 +183,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             nn.utils.clip_grad_norm_(head.parameters(), 1.0)
             optimizer.step()
             losses.append(float(loss.detach()))
-        aps = {m: _ap(_step_logits(head, r, val_regions, device), val_targets) for m, r in readers.items()}
+        aps = {b: _ap(_step_logits(head, reader, val_regions, device, b), val_targets) for b in config.branches}
         improved = [m for m in aps if aps[m] > best[m]["ap"]]
         for m in improved:  # each branch keeps its own best epoch
             best[m] = {"ap": aps[m], "epoch": epoch + 1, "state": copy.deepcopy(head.branch(m).state_dict())}
@@ -196,20 +198,20 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
             break
 
     head = _best_head(head, best)
-    _calibrate(head, readers, val_regions, val_targets, device)
+    _calibrate(head, reader, val_regions, val_targets, device)
     val_scores = score_regions(head, reader, val_regions, device)
     threshold = best_f1_threshold(np.concatenate(val_scores), val_targets)
     params = SegmentParams(**{**asdict(segment_params), "threshold": threshold})
     val_metrics = metrics_for(streams, val_regions, val_scores, params, highlight_s=_median_highlight_s(streams))
-    # Each branch alone (a muted stream) gets its own threshold: its probabilities are its own.
-    branch_thresholds = {m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
-                         for m, r in readers.items()}
+    # Each modality alone (a muted stream) gets its own threshold: its probabilities are its own.
+    modality_thresholds = {m: best_f1_threshold(np.concatenate(score_regions(head, r, val_regions, device)), val_targets)
+                           for m, r in _modality_readers(streams, norm, config).items()}
     return _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics,
-                 branch_thresholds)
+                 modality_thresholds)
 
 
 def best_epochs_text(config: dict) -> str:
-    """"best epoch 12" for a one-branch head, "best epochs visual 12, audio 7" for two."""
+    """"best epoch 12" for a one-branch head, "best epochs visual 12, motion 9, audio 7" for more."""
     epochs = config["training"]["best_epoch"]
     if len(epochs) == 1:
         return f"best epoch {next(iter(epochs.values()))}"
@@ -237,12 +239,12 @@ def _best_head(head: HighlightHead, best: dict) -> HighlightHead:
 
 
 def _save(out_path, head, norm, streams, settings, params, history, best, started, threshold, val_metrics,
-          branch_thresholds=None) -> dict:
+          modality_thresholds=None) -> dict:
     attrs = streams[0].features.attrs
     config = {
         "feature_schema": SCHEMA,
         "features": feature_identity(attrs),
-        "dims": {"visual": norm.visual_dim, "audio": norm.audio_dim},
+        "dims": {"visual": norm.visual_dim, "motion": norm.motion_dim, "audio": norm.audio_dim},
         "fps": float(attrs["fps"]),
         "visual_components": norm.components,
         "architecture": head.config.to_json(),
@@ -250,7 +252,7 @@ def _save(out_path, head, norm, streams, settings, params, history, best, starte
                      "history": history,
                      "seconds": round(time.perf_counter() - started, 2), "streams": [s.name for s in streams]},
         "threshold": threshold if threshold is not None else 0.5,
-        "branch_thresholds": branch_thresholds or {},
+        "modality_thresholds": modality_thresholds or {},
         "segments": asdict(params),
         "highlight_s": {"median": _median_highlight_s(streams)},
         "validation": {**(val_metrics or {"frame": {"ap": max(b["ap"] for b in best.values())}}),

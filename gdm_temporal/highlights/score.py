@@ -52,9 +52,9 @@ class Scorer:
     threshold_given: bool = False  # --threshold: the user's, whatever the head scores with
 
     def for_output(self, present: tuple[str, ...] | None) -> "Scorer":
-        """The settings for a stream the head scores with only some of its branches (a muted
-        stream: the picture's), whose threshold was chosen on validation for that branch."""
-        thresholds = (self.config or {}).get("branch_thresholds") or {}
+        """The settings for a stream the head scores with only one of its modalities (a muted
+        stream: the picture's branches), whose threshold was chosen on validation for it."""
+        thresholds = (self.config or {}).get("modality_thresholds") or {}
         if self.head is None or self.threshold_given or present is None or len(present) != 1 \
                 or present == self.head.config.modalities or present[0] not in thresholds:
             return self

@@ -167,15 +167,21 @@ def test_one_bad_video_does_not_stop_the_others(tmp_path, gdm, event_video):
 
 
 def test_reader_refuses_incomplete_and_unknown_schema(tmp_path, gdm):
-    from gdm_features import FeatureFile, GdmError
+    from gdm_features import SCHEMA, FeatureFile, GdmError
+    from gdm_features.store import DATASETS
 
     partial = tmp_path / "partial.h5"
     with h5py.File(partial, "w") as f:
-        f.attrs.update({"schema": "gdm.features/1", "complete": False, "n_steps": 3})
-        for name in ("visual", "audio", "time", "frame_ok"):
+        f.attrs.update({"schema": SCHEMA, "complete": False, "n_steps": 3})
+        for name in DATASETS:
             f.create_dataset(name, shape=(3,), dtype="f4")
     with pytest.raises(GdmError, match="not complete"):
         FeatureFile(partial)
+    older = tmp_path / "older.h5"  # made by a gdm before the motion block: extracted again
+    with h5py.File(older, "w") as f:
+        f.attrs.update({"schema": "gdm.features/1", "complete": True, "n_steps": 3})
+    with pytest.raises(GdmError, match="extract the video again"):
+        FeatureFile(older)
     alien = tmp_path / "alien.h5"
     with h5py.File(alien, "w") as f:
         f.attrs["schema"] = "someone.else/7"

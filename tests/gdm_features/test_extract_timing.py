@@ -26,7 +26,7 @@ def test_variable_frame_rate_steps_show_the_frame_on_screen(tmp_path):
     assert len(steps) > 20
     for sample in steps:
         shown = np.flatnonzero(times <= sample.step / 5 + 1e-9).max()
-        assert abs(float(sample.frame.mean()) - levels[shown]) < 4, (sample.step, shown)
+        assert abs(float(sample.rgb.mean()) - levels[shown]) < 4, (sample.step, shown)
 
 
 def test_stream_with_non_zero_start_time_stays_aligned(tmp_path, gdm):

@@ -79,10 +79,10 @@ def inspect(features, as_json):
 
     with FeatureFile(features, allow_partial=True) as f:
         attrs = f.attrs
-        n_steps, visual_dim, audio_dim = f.n_steps, f.visual_dim, f.audio_dim
+        n_steps, visual_dim, motion_dim, audio_dim = f.n_steps, f.visual_dim, f.motion_dim, f.audio_dim
     if as_json:
         click.echo(json.dumps({"path": str(Path(features)), "n_steps": n_steps, "visual_dim": visual_dim,
-                               "audio_dim": audio_dim, "attrs": {k: _json_value(v) for k, v in attrs.items()}},
+                               "motion_dim": motion_dim, "audio_dim": audio_dim, "attrs": {k: _json_value(v) for k, v in attrs.items()}},
                               indent=2))
         return
     fps = float(attrs["fps"])
@@ -97,6 +97,7 @@ def inspect(features, as_json):
         rows.append(("duration", f"{format_timecode(duration)} ({duration:.2f} s)"))
     rows.append(("visual dataset", f"[{n_steps}, {visual_dim}] float16 ({attrs.get('backbone')}, "
                                    f"weights {attrs.get('weights')})"))
+    rows.append(("motion dataset", f"[{n_steps}, {motion_dim}] float16 (change per grid cell: mean, largest)"))
     rows.append(("audio dataset", f"[{n_steps}, {audio_dim}] float16"
                                   + ("" if audio_dim else " (the video has no audio)")))
     shown = {"n_steps", "complete", "backbone", "weights", "fps", "duration_s"}

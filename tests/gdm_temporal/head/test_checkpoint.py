@@ -11,10 +11,12 @@ from gdm_temporal.head.checkpoint import load_head
 
 def test_checkpoint_holds_what_the_design_asks(trained_head):
     head, config, norm = load_head(trained_head)
-    assert config["dims"] == {"visual": 512, "audio": 65}
+    assert config["dims"] == {"visual": 512, "motion": 128, "audio": 65}
     assert config["features"]["backbone"] == "resnet18" and config["fps"] == 5.0
-    assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64)
-    assert config["visual_components"] == 64 and (config["architecture"]["visual_dim"], config["architecture"]["audio_dim"]) == (64, 65)
+    assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64) and norm.motion_std.shape == (128,)
+    architecture = config["architecture"]
+    assert config["visual_components"] == 64
+    assert (architecture["visual_dim"], architecture["motion_dim"], architecture["audio_dim"]) == (64, 128, 65)
     assert 0 < config["threshold"] < 1 and config["validation"]["frame"]["ap"] > 0.5
     assert config["architecture"]["bidirectional"] is True
     assert config["training"]["seconds"] > 0 and config["complete"] is True
@@ -30,6 +32,12 @@ def test_checkpoint_with_pickled_objects_is_refused(tmp_path, dataset, gdm):
     result = gdm("evaluate", evil, dataset / "manifest.csv")
     assert_one_line_error(result, "refused")
     assert "this ran" not in result.stdout
+
+
+def test_head_of_an_older_gdm_says_to_train_again(tmp_path, dataset, gdm):
+    older = tmp_path / "older.pt"
+    torch.save({"format": "gdm.head/2", "state_dict": {}, "config": "{}"}, older)
+    assert_one_line_error(gdm("evaluate", older, dataset / "manifest.csv"), "older gdm", "train it again")
 
 
 def test_truncated_checkpoint_is_one_line(tmp_path, trained_head, dataset, gdm):

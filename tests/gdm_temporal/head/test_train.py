@@ -65,8 +65,9 @@ def test_the_head_outputs_probabilities_calibrated_on_validation(trained_head, d
     for without in ((), ("audio",)):
         scores = np.concatenate(score_regions(head, WindowReader(streams, norm, without=without), val))
         assert abs(scores.mean() - targets.mean()) < 0.02, (without, scores.mean(), targets.mean())
-    assert set(config["training"]["best_epoch"]) == {"visual", "audio"}
-    assert (head.fuse.weight > 0).all()
+    assert set(config["training"]["best_epoch"]) == {"visual", "motion", "audio"}
+    visual, motion, audio = head.fusions["visual+motion+audio"].weight[0].tolist()
+    assert audio > 0 and max(visual, motion) > 0  # the fusion listens and looks
 
 
 def test_a_head_that_only_looks_and_a_bad_modality(dataset, tmp_path, gdm):
