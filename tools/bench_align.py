@@ -136,7 +136,7 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
         identity = {"fps": FPS, "backbone": "resnet18", "weights": "IMAGENET1K_V1", "input_size": [224, 224],
                     "audio": json.dumps({"n_mels": 64, "present": False}), "preprocessing": "{}",
                     "source_fingerprint": name}
-        return FeatureWriter(path, identity, {"source": name}, DIM, 0, 256)
+        return FeatureWriter(path, identity, {"source": name}, {"visual": DIM, "motion": 0, "audio": 0}, 256)
 
     rng = np.random.default_rng(seed)
     n = int(stream_hours * 3600 * FPS)
@@ -155,8 +155,8 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
                 rows[k] = base + state
                 if first + k in wanted:
                     keep[first + k] = rows[k].copy()
-            w.append(rows.astype(np.float16), np.zeros((m, 0), np.float16), np.arange(first, first + m) / FPS,
-                     np.ones(m, bool))
+            w.append(rows.astype(np.float16), np.zeros((m, 0), np.float16), np.zeros((m, 0), np.float16),
+                     np.arange(first, first + m) / FPS, np.ones(m, bool))
         w.finish({"duration_s": n / FPS})
     seconds = n / FPS
     onset_t = np.sort(rng.uniform(0, seconds, int(seconds * 10)))  # Breakout: 10 band onsets a second
@@ -174,8 +174,8 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
         comp_b += list(onset_b[inside])
     with writer(directory / "compilation.h5", "compilation") as w:
         data = np.stack(rows)
-        w.append(data.astype(np.float16), np.zeros((len(data), 0), np.float16), np.arange(len(data)) / FPS,
-                 np.ones(len(data), bool))
+        none = np.zeros((len(data), 0), np.float16)
+        w.append(data.astype(np.float16), none, none, np.arange(len(data)) / FPS, np.ones(len(data), bool))
         w.finish({"duration_s": len(data) / FPS})
     stream_print = Onsets(np.round(onset_t / FRAME_S), onset_b, seconds)
     order = np.argsort(comp_t, kind="stable")

@@ -28,7 +28,7 @@ FPS = 5.0
 
 
 def make_cache(directory: Path, hours: float, seed: int = 0) -> tuple[Path, Path]:
-    """A valid `gdm.features/1` file plus its labels, written in chunks (bounded memory)."""
+    """A valid feature file (the current schema) plus its labels, written in chunks (bounded memory)."""
     import numpy as np
 
     from gdm_features.store import FeatureWriter
@@ -47,14 +47,16 @@ def make_cache(directory: Path, hours: float, seed: int = 0) -> tuple[Path, Path
                 "audio": json.dumps({"n_mels": 64, "present": True}), "preprocessing": "{}",
                 "source_fingerprint": f"synthetic-{hours}-{seed}"}
     direction = rng.normal(size=512).astype(np.float32)
-    with FeatureWriter(path, identity, {"source": "synthetic", "duration_s": n / FPS}, 512, 65, 256) as writer:
+    widths = {"visual": 512, "motion": 128, "audio": 65}
+    with FeatureWriter(path, identity, {"source": "synthetic", "duration_s": n / FPS}, widths, 256) as writer:
         chunk = 16384
         for start in range(0, n, chunk):
             m = min(chunk, n - start)
             hot = positive[start:start + m, None]
             visual = rng.normal(size=(m, 512)).astype(np.float32) + 0.8 * hot * direction
             audio = rng.normal(-30, 5, size=(m, 65)).astype(np.float32) + 12 * hot
-            writer.append(visual.astype(np.float16), audio.astype(np.float16),
+            motion = rng.exponential(4, size=(m, 128)).astype(np.float32) * (1 + hot)
+            writer.append(visual.astype(np.float16), motion.astype(np.float16), audio.astype(np.float16),
                           np.arange(start, start + m) / FPS, np.ones(m, bool))
         writer.finish({"duration_s": n / FPS})
     labels = save_labels(intervals, directory / f"synthetic_{hours:g}h.json")

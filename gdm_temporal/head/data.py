@@ -229,7 +229,7 @@ def _slices(streams: list[Stream], regions: list[Region], slice_steps: int):
 
 
 def _moments(total: np.ndarray, squares: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    if n == 0:
+    if n == 0 or total.size == 0:
         return np.zeros_like(total, np.float32), np.ones_like(total, np.float32)
     mean = total / n
     std = np.sqrt(np.maximum(squares / n - mean**2, 0.0))

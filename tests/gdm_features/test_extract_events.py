@@ -1,10 +1,12 @@
 """Known events at known times come out at exactly the expected steps."""
 
+import json
+
 import numpy as np
 import pytest
 
 from conftest import FAST, unit_rows
-from gdm_features import FeatureFile, extract, read
+from gdm_features import SCHEMA, FeatureFile, extract, read
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,12 @@ def test_flash_steps_are_alike_and_unlike_the_scene(event_features):
     assert v[14] @ v[15] < 0.5
 
 
+def test_motion_shows_the_flash_and_the_scene_change_on_their_steps(event_features):
+    peak = read(event_features, 0, 10_000).motion[:, 64:].astype(np.float32).max(axis=1)
+    # the changes happen between the frames before and at 3.0, 3.4 and 5.0 s: steps 15, 17, 25
+    assert set(np.flatnonzero(peak > 20)) == {15, 17, 25}, np.round(peak, 1)
+
+
 def test_loudness_jumps_exactly_at_burst(event_features):
     loud = read(event_features, 0, 10_000).audio[:, 0].astype(np.float32)
     assert set(np.flatnonzero(loud > -10)) == {37, 38}  # tone in [7.4, 7.8)
@@ -38,9 +46,10 @@ def test_loudness_jumps_exactly_at_burst(event_features):
 def test_cache_file_follows_the_design(event_features):
     with FeatureFile(event_features) as f:
         a = f.attrs
-        assert a["schema"] == "gdm.features/1" and a["complete"] is True or a["complete"] == 1
+        assert a["schema"] == SCHEMA and a["complete"] in (True, 1)
         assert f.n_steps == 50 and a["n_steps"] == 50
-        assert (f.visual_dim, f.audio_dim) == (1280, 65)
+        assert (f.visual_dim, f.motion_dim, f.audio_dim) == (1280, 128, 65)
+        assert json.loads(a["motion"]) == {"size": 128, "grid": 8, "max_fps": 30.0}
         assert a["fps"] == 5.0 and a["backbone"] == "efficientnet_lite0"
         assert a["weights"] == "efficientnet-lite0-57934424"
         assert abs(a["duration_s"] - 10.0) < 0.05
