@@ -74,9 +74,9 @@ def _structure_problem(head: HighlightHead, config: dict, norm: Normalizer) -> s
     visual, motion, audio = config["dims"]["visual"], config["dims"]["motion"], config["dims"]["audio"]
     if (len(norm.visual_mean), len(norm.visual_std), len(norm.motion_mean), len(norm.motion_std),
             len(norm.audio_mean), len(norm.audio_std)) != (visual, visual, motion, motion, audio, audio) \
-            or norm.visual_basis.shape[0] != visual:
+            or norm.visual_basis.shape[0] != visual or norm.motion_basis.shape[0] != motion:
         return "normalisation widths do not match its dims"
-    if (norm.components, norm.motion_dim, norm.audio_dim) != \
+    if (norm.components, norm.motion_components, norm.audio_dim) != \
             (head.config.visual_dim, head.config.motion_dim, head.config.audio_dim):
         return "the model's input widths do not match its normalisation"
     arrays = [getattr(norm, f.name) for f in fields(norm)]

@@ -151,7 +151,7 @@ def train(streams: list[Stream], regions: list[Region], settings: TrainSettings,
     started = time.perf_counter()
     norm = Normalizer.fit(streams, train_regions, modalities=settings.modalities)
     reader = WindowReader(streams, norm)
-    config = HeadConfig(visual_dim=norm.components, audio_dim=norm.audio_dim, motion_dim=norm.motion_dim,
+    config = HeadConfig(visual_dim=norm.components, audio_dim=norm.audio_dim, motion_dim=norm.motion_components,
                         proj_dim=settings.proj_dim, hidden=settings.hidden, layers=settings.layers,
                         bidirectional=settings.bidirectional, dropout=settings.dropout)
     head = HighlightHead(config).to(device)
