@@ -13,8 +13,13 @@
 Baselines are centred medians, reflected at the stream's edges, so the start of a stream is
 judged like any other minute (no warm-up that the budget could be spent on: padding the
 edge with the first step's value made the first seconds of every stream look like an event).
-Each signal becomes a robust z-score over the stream (median and MAD, negatives clipped); their mean maps onto 0..1 as `1 - exp(-z / 2)`
-(z = 3 gives 0.78), the scale every segments file uses. Embeddings are read in slices; a few
+Each signal becomes a robust z-score over the stream (median and MAD, negatives clipped). Their
+median (an event is where most witnesses agree) maps onto 0..1 as `1 - exp(-z / 2)` (z = 3
+gives 0.78), the scale every segments file uses. Their mean let one witness with a heavy tail
+decide: on Seaquest, where a clumsy player dies every 9 s, sound novelty peaks on the kills
+(recall 0.21 alone) and pulled the mean to 0.16 while loudness alone found every death; the
+median kept 0.84 there and lifted the mean over five games from 0.67 to 0.81, though it gave
+back SpaceInvaders' 0.98 (novelty alone) for 0.64 (see README, Benchmarks). Embeddings are read in slices; a few
 numbers per step and the log-mel rows (256 bytes a step: 46 MB for 10 h) are kept.
 """
 
@@ -97,7 +102,7 @@ def cold_start_scores(features: FeatureFile) -> np.ndarray:
         parts.append(_robust_z(loudness))
         parts.append(_robust_z(_above_baseline(loudness, fps)))
         parts.append(_robust_z(_sound_novelty(audio[:, 1:], fps)))
-    excitement = np.mean(parts, axis=0)
+    excitement = np.median(parts, axis=0)
     # Static: over the coming seconds the picture mostly stands still (the median step-to-step
     # change, so the one cut into a title card does not count as movement).
     ahead = max(1, int(round(STATIC_LOOKAHEAD_S * fps)))
