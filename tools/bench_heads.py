@@ -12,7 +12,7 @@ labelled time, against auto-editor's loudness measure and random windows at the 
 (The clips in ../shared/media/ carry no labels, so they cannot score a head; they are used
 where no labels are needed: extraction and alignment tests.)
 
-    python tools/bench_heads.py [--games SpaceInvaders MsPacman Asteroids]
+    python tools/bench_heads.py [--games SpaceInvaders MsPacman Asteroids Seaquest DemonAttack]
                                 [--minutes 10 5 10] [--out bench_results/heads.json]
 
 Recordings and features are kept in ~/.cache/gdm-bench-media/heads (a rerun only trains).
@@ -151,7 +151,7 @@ def cold_start(manifest: Path, cache: Path, work: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--games", nargs="+", default=["SpaceInvaders", "MsPacman", "Asteroids"])
+    parser.add_argument("--games", nargs="+", default=["SpaceInvaders", "MsPacman", "Asteroids", "Seaquest", "DemonAttack"])
     parser.add_argument("--minutes", nargs=3, type=float, default=[10, 5, 10], metavar=("TRAIN", "VAL", "TEST"))
     parser.add_argument("--out", type=Path, default=Path("bench_results/heads.json"))
     args = parser.parse_args()
