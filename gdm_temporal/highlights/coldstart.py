@@ -18,8 +18,8 @@ median (an event is where most witnesses agree) maps onto 0..1 as `1 - exp(-z / 
 gives 0.78), the scale every segments file uses. Their mean let one witness with a heavy tail
 decide: on Seaquest, where a clumsy player dies every 9 s, sound novelty peaks on the kills
 (recall 0.21 alone) and pulled the mean to 0.16 while loudness alone found every death; the
-median kept 0.84 there and lifted the mean over five games from 0.67 to 0.81, though it gave
-back SpaceInvaders' 0.98 (novelty alone) for 0.64 (see README, Benchmarks). Embeddings are read in slices; a few
+median keeps 0.87 there and lifted the mean over five games from 0.67 to 0.80, though it gave
+back SpaceInvaders' 0.98 (novelty alone) for 0.60 (see README, Benchmarks). Embeddings are read in slices; a few
 numbers per step and the log-mel rows (256 bytes a step: 46 MB for 10 h) are kept.
 """
 

@@ -13,10 +13,11 @@ def test_checkpoint_holds_what_the_design_asks(trained_head):
     head, config, norm = load_head(trained_head)
     assert config["dims"] == {"visual": 512, "motion": 128, "audio": 65}
     assert config["features"]["backbone"] == "resnet18" and config["fps"] == 5.0
-    assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64) and norm.motion_std.shape == (128,)
+    assert norm.visual_mean.shape == (512,) and norm.visual_basis.shape == (512, 64)
+    assert norm.motion_std.shape == (128,) and norm.motion_basis.shape == (128, 64)
     architecture = config["architecture"]
     assert config["visual_components"] == 64
-    assert (architecture["visual_dim"], architecture["motion_dim"], architecture["audio_dim"]) == (64, 128, 65)
+    assert (architecture["visual_dim"], architecture["motion_dim"], architecture["audio_dim"]) == (64, 64, 65)
     assert 0 < config["threshold"] < 1 and config["validation"]["frame"]["ap"] > 0.5
     assert config["architecture"]["bidirectional"] is True
     assert config["training"]["seconds"] > 0 and config["complete"] is True
