@@ -15,6 +15,7 @@ from typing import Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import Interpolation, VideoReformatter
 
 from . import motion
 from .media import MediaInfo, open_container, seek_before
@@ -55,9 +56,19 @@ class DecodeReport:
     notes: list[str] = field(default_factory=list)
 
 
-def _frame_to_rgb(frame: av.VideoFrame, size_hw: tuple[int, int]) -> np.ndarray:
-    height, width = size_hw
-    return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+class _Scaler:
+    """Frames to arrays of one size and format (area interpolation). One swscale context is kept
+    and reused: `VideoFrame.to_ndarray(width=...)` builds a new one per frame, which cost 0.7 ms
+    a frame at 360p against 0.09 ms reused (identical pixels), most of the motion block's cost."""
+
+    def __init__(self, size_hw: tuple[int, int], pixel_format: str) -> None:
+        self.height, self.width = size_hw
+        self.pixel_format = pixel_format
+        self._reformatter = VideoReformatter()
+
+    def __call__(self, frame: av.VideoFrame) -> np.ndarray:
+        return self._reformatter.reformat(frame, width=self.width, height=self.height, format=self.pixel_format,
+                                          interpolation=Interpolation.AREA).to_ndarray()
 
 
 def _decoded_frames(container: av.container.InputContainer, stream: av.video.stream.VideoStream,
@@ -81,10 +92,6 @@ def _decoded_frames(container: av.container.InputContainer, stream: av.video.str
         yield from frames
 
 
-def _grey(frame: av.VideoFrame) -> np.ndarray:
-    return frame.to_ndarray(width=motion.SIZE, height=motion.SIZE, format="gray", interpolation="AREA")
-
-
 def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], first_step: int = 0,
                      report: DecodeReport | None = None) -> Iterator[VideoStep]:
     """Every step from `first_step` to the end of the video.
@@ -93,6 +100,7 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
     (None) and zero motion.
     """
     meter = motion.MotionMeter()
+    to_rgb, to_grey = _Scaler(size_hw, "rgb24"), _Scaler((motion.SIZE, motion.SIZE), "gray")
     report = report if report is not None else DecodeReport()
     sampler: StepSampler[av.VideoFrame] = StepSampler(fps, first_step)
     last_frame: av.VideoFrame | None = None
@@ -108,7 +116,7 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
                 yield VideoStep(s.step, None, np.zeros(motion.DIM, np.float32))
                 continue
             if s.frame is not last_frame:  # a slow source shows one frame for several steps
-                last_frame, last_rgb = s.frame, _frame_to_rgb(s.frame, size_hw)
+                last_frame, last_rgb = s.frame, to_rgb(s.frame)
             yield VideoStep(s.step, last_rgb, meter.take())
 
     with open_container(info.path) as container:
@@ -143,7 +151,7 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
             end_time = max(end_time, time_s + duration)
             yield from converted(sampler.push(time_s, frame if lost_from is None else None))
             if lost_from is None and meter.wants(time_s):  # measured after the steps it follows are out
-                meter.add(time_s, _grey(frame))
+                meter.add(time_s, to_grey(frame))
                 if steps_before(time_s, fps) < first_step:  # a change of a step already extracted
                     meter.take()
         if lost_from is not None:

@@ -126,7 +126,7 @@ def main() -> None:
     report = {"machine": machine, "hours": args.hours, "steps": int(args.hours * 3600 * FPS), "cache_mb": size_mb,
               "cache_build_s": build_s, **result, "poc_resnet18_frames_per_s": poc["frames_per_s"],
               "poc_epoch_s_extrapolated": poc_epoch_s, "speedup_per_epoch": ratio}
-    print(f"synthetic {args.hours:g} h cache: {report['steps']} steps x (512 + 65), {size_mb:.0f} MB; "
+    print(f"synthetic {args.hours:g} h cache: {report['steps']} steps x (512 + 128 + 65), {size_mb:.0f} MB; "
           f"{machine['cpus']} CPUs, torch {machine['torch']}")
     print(f"{'epochs':>7}{'s/epoch':>9}{'wall s':>8}{'peak RSS MB':>12}{'val AP':>8}"
           f"{'PoC s/epoch':>13}{'speed-up':>10}")
