@@ -44,9 +44,9 @@ def measure_score(head: str | None, features: str, out_dir: str) -> dict:
 
     scorer = make_scorer(Path(head) if head else None, {}, None)
     start = time.perf_counter()
-    json_path, _ = score_one(Path(features), scorer, Path(out_dir), {}, progress=False)
+    result = score_one(Path(features), scorer, Path(out_dir), {}, progress=False)
     seconds = time.perf_counter() - start
-    segments = json.loads(Path(json_path).read_text())["segments"]
+    segments = json.loads(result.json_path.read_text())["segments"]
     return {"seconds": seconds, "segments": len(segments),
             "peak_rss_mb": peak_rss_mb()}
 

@@ -83,8 +83,13 @@ def _audio_rows(features: FeatureFile) -> np.ndarray | None:
 
 def _sound_novelty(log_mel: np.ndarray, fps: float) -> np.ndarray:
     """RMS distance (in log-mel units) of each step's spectrum from the median spectrum of the
-    surrounding `BASELINE_S`."""
-    usual = median_filter(log_mel, size=(_baseline_steps(fps), 1), mode="reflect")
+    surrounding `BASELINE_S`. The usual spectrum moves slowly, so it is taken once a second
+    (from one step a second): a median filter over every step's 64 bands took 22 s of a 10 h
+    stream's 22.3 s of scoring."""
+    stride = max(1, int(round(fps)))
+    size = max(3, (_baseline_steps(fps) // stride) | 1)
+    usual = median_filter(log_mel[::stride], size=(size, 1), mode="reflect")
+    usual = np.repeat(usual, stride, axis=0)[:len(log_mel)]
     return np.sqrt(np.mean(np.square(log_mel - usual), axis=1, dtype=np.float64))
 
 
