@@ -34,7 +34,8 @@ from .common import BUDGET, MODALITIES, Number, device_option, extract_options, 
 @click.option("--dropout", default=0.2, show_default=True, type=Number(0, 0.95), help="Dropout on the head's input.")
 @click.option("--unidirectional", is_flag=True, help="Causal LSTM (looks only back), for streaming use.")
 @click.option("--modalities", default="visual,audio", show_default=True, type=MODALITIES,
-              help="What the head sees: visual, audio or both (visual alone: for streams without game sound).")
+              help="What the head sees: visual (the picture: how it looks and what moves on it), audio or both "
+                   "(visual alone: for streams without game sound).")
 @device_option
 @quiet_option
 @feature_options
