@@ -126,9 +126,12 @@ def check_features(config: dict, features: FeatureFile, name: str) -> None:
     widths = {"visual": features.visual_dim, "motion": features.motion_dim}
     wrong_width = [m for m, width in widths.items() if config["dims"][m] and width != config["dims"][m]]
     if differences or wrong_width:
-        k = differences[0] if differences else f"{wrong_width[0]} width"
-        shown_trained = trained.get(k, config["dims"][wrong_width[0]] if wrong_width else None)
-        shown_given = given.get(k, widths[wrong_width[0]] if wrong_width else None)
+        if differences:
+            k = differences[0]
+            shown_trained, shown_given = trained[k], given.get(k)
+        else:
+            k = f"{wrong_width[0]} width"
+            shown_trained, shown_given = config["dims"][wrong_width[0]], widths[wrong_width[0]]
         raise GdmError(f"{name}: the head was trained on {trained.get('backbone')} features "
                        f"({k} = {shown_trained!r}), these have {k} = {shown_given!r}; extract the video "
                        f"with --backbone {trained.get('backbone')} and the head's other settings")

@@ -115,7 +115,7 @@ class Normalizer:
     is a hundred times a drifting sprite; the log keeps both in view), standardised and
     whitened the same way.
     Audio: standardised. Everything clipped. A head that does not use a modality has 0
-    columns of it (`components` and `motion_dim`, or `audio_dim`, are 0).
+    columns of it (`components` and `motion_components`, or `audio_dim`, are 0).
     """
 
     visual_mean: np.ndarray
@@ -151,15 +151,13 @@ class Normalizer:
 
     @property
     def out_dim(self) -> int:
-        """Width of the model input: visual components, motion columns, then audio columns."""
+        """Width of the model input: visual components, motion components, then audio columns."""
         return self.components + self.motion_components + self.audio_dim
 
-    def _standardised_visual(self, visual: np.ndarray) -> np.ndarray:
-        z = (visual.astype(np.float32) - self.visual_mean) / self.visual_std
-        return np.clip(z, -INPUT_CLIP, INPUT_CLIP, out=z)
-
-    def _standardised_motion(self, motion: np.ndarray) -> np.ndarray:
-        z = (np.log1p(motion.astype(np.float32)) - self.motion_mean) / self.motion_std
+    def _standardised(self, block: str, rows: np.ndarray) -> np.ndarray:
+        """Clipped z-scores of the picture's `visual` or `motion` block (motion on its log scale)."""
+        values = _motion_scale(rows, np.float32) if block == "motion" else rows.astype(np.float32)
+        z = (values - getattr(self, f"{block}_mean")) / getattr(self, f"{block}_std")
         return np.clip(z, -INPUT_CLIP, INPUT_CLIP, out=z)
 
     def apply(self, window: FeatureSlice, without: tuple[str, ...] = ()) -> np.ndarray:
@@ -168,9 +166,9 @@ class Normalizer:
         out = np.zeros((len(window), self.out_dim), np.float32)
         picture = window.frame_ok & ("visual" not in without)
         k, m = self.components, self.components + self.motion_components
-        out[:, :k] = self._standardised_visual(window.visual) @ self.visual_basis
+        out[:, :k] = self._standardised("visual", window.visual) @ self.visual_basis
         if self.motion_components:
-            out[:, k:m] = self._standardised_motion(window.motion) @ self.motion_basis
+            out[:, k:m] = self._standardised("motion", window.motion) @ self.motion_basis
         out[~picture, :m] = 0.0
         if window.audio.shape[1] == self.audio_dim and self.audio_dim and "audio" not in without:
             out[:, m:] = (window.audio.astype(np.float32) - self.audio_mean) / self.audio_std
@@ -204,7 +202,7 @@ class Normalizer:
             sums["vv"] += np.square(visual).sum(0)
             n_visual += len(visual)
             if motion_dim:
-                moved = np.log1p(window.motion[window.frame_ok].astype(np.float64))
+                moved = _motion_scale(window.motion[window.frame_ok], np.float64)
                 sums["m"] += moved.sum(0)
                 sums["mm"] += np.square(moved).sum(0)
             if window.audio.shape[1] == audio_dim and audio_dim:
@@ -227,13 +225,18 @@ class Normalizer:
         for k, window in enumerate(_slices(streams, regions, slice_steps)):
             if k % stride:
                 continue
-            for name, standardised in (("visual", partial._standardised_visual), ("motion", partial._standardised_motion)):
-                z = standardised(getattr(window, name)[window.frame_ok])
+            for name in covariances:
+                z = partial._standardised(name, getattr(window, name)[window.frame_ok])
                 covariances[name] += (z.T @ z).astype(np.float64)
             n_used += window.frame_ok.sum()
         basis = {name: _whitening(c / max(n_used, 1), k) for (name, c), k in
                  zip(covariances.items(), (components, MOTION_COMPONENTS))}
         return cls(vm, vs, am, as_, basis["visual"], mm, ms, basis["motion"])
+
+
+def _motion_scale(motion: np.ndarray, dtype) -> np.ndarray:
+    """The motion block as the head sees it: log1p of the grey-level changes."""
+    return np.log1p(motion.astype(dtype))
 
 
 def _whitening(covariance: np.ndarray, components: int) -> np.ndarray:
