@@ -37,6 +37,7 @@ class Heard:
     first: float  # compilation seconds: the first and last onset on the line
     last: float
     lead: float = 0.0  # llr minus the best other line's over the same stretch
+    rival: Line | None = None  # that other line (None where no other line explains any of it)
 
 
 def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = SoundParams()) -> list[Heard]:
@@ -107,22 +108,25 @@ def heard_clips(stream: PrintIndex, compilation: Onsets, params: SoundParams = S
         # The rival: the best other line over the stretch, or over most of it and a little
         # around it (a replayed jingle or serve has two lines through it, and the true one may
         # hold a second more of the clip than the stretch).
-        rival, mid = 0.0, (first + last) / 2
+        rival, rival_line, mid = 0.0, None, (first + last) / 2
         for other, t, s in scored:
             if len(t) and t[0] <= hi and t[-1] >= lo and abs(other.stream_at(mid) - line.stream_at(mid)) > 1.0:
-                rival = max(rival, best_run(t, s, first, last)[0])
+                value = best_run(t, s, first, last)[0]
                 total, a, b = best_run(t, s, lo, hi)
                 if min(b, last) - max(a, first) >= 0.5 * (last - first):  # not a neighbouring clip
-                    rival = max(rival, total)
-        chosen.append(Heard(line, llr, first, last, llr - rival))
+                    value = max(value, total)
+                if value > rival:
+                    rival, rival_line = value, other
+        chosen.append(Heard(line, llr, first, last, llr - rival, rival_line))
         claimed.append((first, last))
     return chosen
 
 
 def sound_pieces(stream: PrintIndex, compilation: Onsets, duration: float, cut_score: np.ndarray, fps: float,
-                 params: SoundParams = SoundParams()) -> list[Piece]:
-    """The clips the sound finds as pieces of the compilation: sure ones "match", the rest "low
-    confidence"."""
+                 params: SoundParams = SoundParams()) -> list[tuple[Piece, Heard]]:
+    """The clips the sound finds as pieces of the compilation (sure ones "match", the rest "low
+    confidence"), each with what the sound heard of it (its line's rival: for the picture to
+    judge between them)."""
     spans = [(h.first, h.last, h) for h in heard_clips(stream, compilation, params)]
     pieces = []
     for lo, hi, h in _placed(spans, cut_score, duration, fps, params.grow_s):
@@ -130,8 +134,8 @@ def sound_pieces(stream: PrintIndex, compilation: Onsets, duration: float, cut_s
         # serve of Atari Breakout, in any recording), so a short, modest echo is no proof.
         sure = h.llr >= params.match_llr and h.lead >= params.min_lead_llr
         confidence = (1 - np.exp(-h.llr / params.match_llr)) * min(1.0, max(h.lead, 0.0) / (2 * params.min_lead_llr))
-        pieces.append(Piece(lo, hi, h.line.stream_at(lo), h.line.stream_at(hi), None, float(confidence),
-                            "match" if sure else "low confidence", "sound", h.line.speed))
+        pieces.append((Piece(lo, hi, h.line.stream_at(lo), h.line.stream_at(hi), None, float(confidence),
+                             "match" if sure else "low confidence", "sound", h.line.speed), h))
     return pieces
 
 

@@ -103,7 +103,7 @@ def test_clips_are_found_on_their_line_at_their_speed():
     stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
     cuts = [(1200.0, 1210.0, 1.0), (300.0, 308.0, 1.04), (2500.0, 2512.0, 0.97), (40.0, 47.0, 1.0)]
     comp, placed = compile_onsets(stream_t, stream_b, cuts)
-    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    pieces = [piece for piece, _ in sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)]
     matches = [p for p in pieces if p.status == "match"]
     assert len(matches) == len(cuts)
     for (at, until, start, end, speed), p in zip(placed, sorted(matches, key=lambda p: p.start)):
@@ -117,7 +117,7 @@ def test_another_streams_sound_finds_nothing():
     other_t, other_b = rhythm(600, 2.0, seed=4)
     stream = ap.PrintIndex.of(ap.Onsets(np.round(stream_t / ap.FRAME_S), stream_b, 3600))
     comp, _ = compile_onsets(other_t, other_b, [(100.0, 110.0, 1.0), (200.0, 212.0, 1.0)])
-    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    pieces = [piece for piece, _ in sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)]
     assert [p for p in pieces if p.status == "match"] == []
 
 
@@ -203,7 +203,7 @@ def test_a_passage_the_stream_replays_is_no_sure_match():
     t, b = t[order], b[order]
     stream = ap.PrintIndex.of(ap.Onsets(np.round(t / ap.FRAME_S), b, 1200))
     comp, _ = compile_onsets(t, b, [(301.0, 311.0, 1.0)])
-    pieces = sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)
+    pieces = [piece for piece, _ in sound_pieces(stream, comp, comp.seconds, np.zeros(int(comp.seconds * 5)), 5.0)]
     on_it = [p for p in pieces if p.found and min(abs(p.stream_at(6.0) - at) for at in (304.0, 804.0)) < 0.3]
     assert on_it and all(p.status == "low confidence" for p in on_it)
     lines = replays(stream, Line(1.0, 301.0 - 3.0), 3.0, 13.0)
