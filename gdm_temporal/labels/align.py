@@ -19,9 +19,10 @@ import numpy as np
 from gdm_features import FeatureFile
 
 from .audio_print import Onsets, PrintIndex
+from .picture_geometry import Box, fitted_box, grid_views
 from .picture_match import PictureCheck, PictureParams, picture_pieces
 from .picture_motion import MotionCheck
-from .pieces import Piece, fuse, labels_from
+from .pieces import Piece, fuse, labels_from, one_per_clip
 from .shots import jump_scores
 from .sound_match import Heard, SoundParams, sound_pieces
 
@@ -55,18 +56,36 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
           compilation_sound: Onsets | None = None) -> list[Piece]:
     """Pieces covering the whole compilation, in order. The sound prints are optional: without
     them (or where either video has no sound) the picture decides alone."""
-    seen, check = picture_pieces(stream, compilation, params.picture, progress)
+    grids = bool(stream.motion_dim and compilation.motion_dim)
+    passes = 2 if grids else 1  # the picture's searches, each a pass over the stream
+
+    def report(k: int):
+        return (lambda done, total: progress((k * total + done) // passes, total)) if progress else None
+
+    looked, look = picture_pieces(stream, compilation, params.picture, report(0))
     duration = compilation.n_steps / compilation.fps
     heard: list[tuple[Piece, Heard]] = []
     if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
             and len(compilation_sound.frames):
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
-    seen = [_checked(p, check, params) if p.status == "match" else p for p in seen]
+    looked = [_checked(p, look, params) if p.status == "match" else p for p in looked]
+    checks, seen = [look], looked
+    if grids:
+        # What moved where, compared cell by cell in the geometry that the clips already sure
+        # show (picture_geometry.py): a second picture search, and a second check of any line.
+        anchors = [(p.start, p.end, p.stream_start, p.speed) for p in looked + [h for h, _ in heard]
+                   if p.status == "match"]
+        fit = fitted_box(stream, compilation, anchors)
+        moved, grid = picture_pieces(stream, compilation, params.picture, report(1),
+                                     grid_views(fit[0] if fit else Box()))
+        moved = [_checked(p, grid, params) if p.status == "match" else p for p in moved]
+        checks.append(grid)
+        seen = one_per_clip(looked, moved)
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
-    return fuse(seen, [_looked_at(p, h, check, rhythm, params, joins) for p, h in heard], duration)
+    return fuse(seen, [_looked_at(p, h, checks, rhythm, params, joins) for p, h in heard], duration)
 
 
 def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
@@ -81,30 +100,33 @@ def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     return _grown(seen, check, params, params.picture_reach_s)
 
 
-def _looked_at(heard: Piece, sound: Heard, check: PictureCheck, rhythm: MotionCheck | None, params: AlignParams,
-               joins: set[float]) -> Piece:
+def _looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: MotionCheck | None,
+               params: AlignParams, joins: set[float]) -> Piece:
     """A clip the sound found, with the picture's say on the same line: standing out from its
-    background there, or moving in the stream's rhythm along it and not along the sound's rival
-    line, makes it a match seen and heard, and where the picture still stands out past the
-    first or last sound (a clip's quiet start or end) the clip grows to cover it; but not past
-    an edge it shares with the next clip the sound found (`joins`: placed at the picture change
-    between the two clips' sounds, where a look-alike game would let the picture's growth run
-    into the neighbour)."""
-    z = check.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
-    # Standing out more than along the other lines its top matches suggest, too: in a game whose
-    # every maze or arena looks alike, any line through the same scene stands out a little.
-    looks = z >= params.confirm_z and z - check.rival_z(heard.start, heard.end, heard.stream_start, heard.speed) \
-        >= params.picture_lead
+    background there (in either picture comparison), or moving in the stream's rhythm along it
+    and not along the sound's rival line, makes it a match seen and heard, and where the
+    picture still stands out past the first or last sound (a clip's quiet start or end) the
+    clip grows to cover it; but not past an edge it shares with the next clip the sound found
+    (`joins`: placed at the picture change between the two clips' sounds, where a look-alike
+    game would let the picture's growth run into the neighbour)."""
+    z, check = -np.inf, None
+    for candidate in checks:
+        value = candidate.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
+        # Standing out more than along the other lines its top matches suggest, too: in a game
+        # whose every maze or arena looks alike, any line through the same scene stands out a little.
+        if value >= params.confirm_z and value > z and value - candidate.rival_z(
+                heard.start, heard.end, heard.stream_start, heard.speed) >= params.picture_lead:
+            z, check = value, candidate
     moves = _in_rhythm(sound, rhythm, params)
-    if not looks and moves is None:
+    if check is None and moves is None:
         return heard
     doubt = 1 - heard.confidence  # each witness that backs the line takes its share of the doubt away
-    if looks:
+    if check is not None:
         doubt *= float(np.exp(-z / params.confirm_z))
     if moves is not None:
         doubt *= 1 - moves
     grown = _grown(heard, check, params, params.heard_reach_s,
-                   fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins))
+                   fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(grown, status="match", evidence="sound and picture", confidence=1 - doubt)
 
 

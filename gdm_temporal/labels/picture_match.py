@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
 from gdm_features import FeatureFile
+from gdm_features.store import FeatureSlice
 
 from ..timeline.intervals import runs
 from .pieces import Piece
@@ -43,16 +45,24 @@ class PictureParams:
     min_motion: float = 0.005  # mean change between steps (1 - raw cosine) below which a run is a still
 
 
+View = Callable[[FeatureSlice], np.ndarray]  # what of each step's features is compared
+
+
+def embedding(window: FeatureSlice) -> np.ndarray:
+    """The pooled backbone embedding: what the frame looks like."""
+    return window.visual
+
+
 def _normalised(visual: np.ndarray, centre: np.ndarray) -> np.ndarray:
     x = visual.astype(np.float32) - centre
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
-def _stream_mean(stream: FeatureFile, chunk: int) -> np.ndarray:
-    total, n = np.zeros(stream.visual_dim), 0
+def _stream_mean(stream: FeatureFile, chunk: int, view: View) -> np.ndarray:
+    total, n = 0.0, 0
     for start in range(0, stream.n_steps, chunk):
         window = stream.read(start, chunk)
-        total += window.visual[window.frame_ok].astype(np.float64).sum(0)
+        total = total + view(window)[window.frame_ok].astype(np.float64).sum(0)
         n += int(window.frame_ok.sum())
     return (total / max(n, 1)).astype(np.float32)
 
@@ -64,8 +74,9 @@ class PictureCheck:
     sound proposes can be confirmed where the game's look-alike pictures hid it from the search."""
 
     stream: FeatureFile
+    view: View  # of the stream's steps
     centre: np.ndarray
-    comp: np.ndarray  # normalised compilation embeddings, 0 where no frame
+    comp: np.ndarray  # normalised compilation rows of the view, 0 where no frame
     mean: np.ndarray  # per compilation step: similarity to all stream steps, mean...
     std: np.ndarray  # ...and spread
     still: np.ndarray  # per compilation step: the picture did not move (a card): no say on any line
@@ -81,7 +92,7 @@ class PictureCheck:
         j = np.round(stream_start_s * fps + speed * (i - start_s * fps)).astype(np.int64)
         ok = (j >= 0) & (j < self.stream.n_steps) & self.comp[i].any(1)
         if ok.any():
-            rows = self.stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1)).visual[j[ok] - j[ok].min()]
+            rows = self.view(self.stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1)))[j[ok] - j[ok].min()]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
         z[self.still[i]] = np.nan
@@ -143,11 +154,15 @@ def _motion(visual: np.ndarray) -> float:
 
 
 def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: PictureParams = PictureParams(),
-                   progress=None) -> tuple[list[Piece], PictureCheck]:
+                   progress=None, views: tuple[View, View] = (embedding, embedding)
+                   ) -> tuple[list[Piece], PictureCheck]:
+    """Matches found by comparing `views` (of the stream's steps, of the compilation's), and
+    the check of any line under the same comparison."""
     fps = stream.fps
-    centre = _stream_mean(stream, params.chunk_steps)
+    stream_view, comp_view = views
+    centre = _stream_mean(stream, params.chunk_steps, stream_view)
     comp = compilation.read(0, compilation.n_steps)
-    c = _normalised(comp.visual, centre)
+    c = _normalised(comp_view(comp), centre)
     c[~comp.frame_ok] = 0.0
     m, n = len(c), stream.n_steps
     k = min(params.top_k, n)
@@ -156,7 +171,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     total, gram, count = np.zeros(m), np.zeros((c.shape[1], c.shape[1])), 0
     for start in range(0, n, params.chunk_steps):
         window = stream.read(start, params.chunk_steps)
-        s = _normalised(window.visual, centre)
+        s = _normalised(stream_view(window), centre)
         s[~window.frame_ok] = 0.0
         sims = c @ s.T  # [m, chunk]
         seen = s[window.frame_ok].astype(np.float64)
@@ -189,7 +204,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
             lo, hi = max(a, -offset), min(b, n - offset)
             if hi - lo < min_len:
                 continue
-            diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream.read(lo + offset, hi - lo).visual, centre))
+            diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream_view(stream.read(lo + offset, hi - lo)), centre))
             found.append((float(first[lo:hi].mean()), float(hit[lo:hi].mean()), offset, lo, hi,
                           float(diag.mean())))
 
@@ -207,7 +222,8 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         if 0 < a and b < m and b - a <= limit:
             junction[a:b] = True
     for index, (offset, a, b, similarity, top_share, density) in enumerate(matches):
-        a, b = _extend_into_crossfades(c, stream, centre, offset, a, b, similarity, owner, junction, index, limit)
+        a, b = _extend_into_crossfades(c, stream, stream_view, centre, offset, a, b, similarity, owner, junction,
+                                       index, limit)
         # A still stretch (a card, a black or paused screen) looks the same at every offset of
         # any still moment of the stream: the picture cannot place it in time.
         if _motion(comp.visual[a:b]) < params.min_motion:
@@ -225,11 +241,11 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     total_sq = ((c64 @ gram) * c64).sum(1)
     std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
     still = _step_motion(comp.visual) < params.min_motion
-    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, centre, c, mean, std, still, top_idx)
+    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx)
 
 
-def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarray, offset: int, a: int, b: int,
-                            similarity: float, owner: np.ndarray, junction: np.ndarray, index: int,
+def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, view: View, centre: np.ndarray, offset: int, a: int,
+                            b: int, similarity: float, owner: np.ndarray, junction: np.ndarray, index: int,
                             limit: int) -> tuple[int, int]:
     """Grow a match into a neighbouring match's steps, or a short gap between two matches,
     while its own diagonal still holds (>= 0.3 x its mean similarity): in a crossfade both
@@ -239,7 +255,7 @@ def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, centre: np.ndarr
     lo, hi = max(0, a - limit, -offset), min(len(c), b + limit, stream.n_steps - offset)
     if hi <= lo:
         return a, b
-    diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream.read(lo + offset, hi - lo).visual, centre))
+    diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(view(stream.read(lo + offset, hi - lo)), centre))
 
     def grows(j: int) -> bool:
         neighbour = (owner[j] >= 0 and owner[j] != index) or junction[j]

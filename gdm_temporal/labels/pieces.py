@@ -61,6 +61,25 @@ def _confirmed(picture: Piece, sound: Piece) -> Piece:
                  "sound and picture", line.speed)
 
 
+def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
+    """The found pieces of two searches of one modality as one list: a piece of `second` that
+    overlaps one of `first` on the same line is the same clip (their union, on the surer one's
+    line, with its status); the others are added."""
+    result = [p for p in first if p.found]
+    for q in (q for q in second if q.found):
+        same = [k for k, p in enumerate(result) if p.start < q.end and q.start < p.end and _agree(p, q)]
+        if not same:
+            result.append(q)
+            continue
+        for k in same:
+            p = result[k]
+            line = p if _strength(p) >= _strength(q) else q
+            start, end = min(p.start, q.start), max(p.end, q.end)
+            q = replace(line, start=start, end=end, stream_start=line.stream_at(start), stream_end=line.stream_at(end))
+        result = [p for k, p in enumerate(result) if k not in same] + [q]
+    return sorted(result, key=lambda p: p.start)
+
+
 def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
     """Pieces covering `[0, duration]` from both modalities' found pieces."""
     seen = [p for p in seen if p.found]

@@ -1,0 +1,116 @@
+"""Where the stream's picture sits in the compilation's, so the two videos' motion grids can be
+compared cell by cell.
+
+The cache's motion block holds, per step, how much each cell of an 8x8 grid over the whole
+frame changed. What moves where is a far sharper picture of a moment of play than a pooled
+embedding (a ball, a paddle, a ghost in one corner), and it survives re-encoding, a lower
+bitrate and recolouring; but an editor who letterboxes a 4:3 game into 16:9 or crops the centre
+9:16 for a phone moves every cell. Editors centre the picture, so the geometry is two numbers:
+the stream picture's width and height as fractions of the compilation frame's (below 1: bars
+around it; above 1: cropped). They are fitted on stretches whose line is already known (clips
+the sound is sure of): the box under which the stream's motion, carried into the compilation's
+cells, correlates best with the compilation's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from gdm_features import FeatureFile
+from gdm_features.motion import GRID
+from gdm_features.store import FeatureSlice
+
+_SIZES = np.round(np.arange(0.3, 1.81, 0.02), 2)  # the widths and heights tried
+_MIN_COVER = 0.1  # a compilation cell is compared where the stream's picture covers this much of it
+_MIN_STEPS = 25  # the fit needs this many anchored steps (5 s at 5 steps/s)
+MIN_FIT = 0.3  # a fit correlating less than this is no geometry (the anchors' pictures are stills or unrelated)
+
+View = Callable[[FeatureSlice], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Box:
+    """The stream's picture in the compilation's frame, centred: its width and height as
+    fractions of the frame's."""
+
+    width: float = 1.0
+    height: float = 1.0
+
+    def _axis(self, size: float) -> np.ndarray:
+        """`[compilation cell, stream cell]` share of each compilation cell's extent (along one
+        axis) that falls on each stream cell."""
+        edges = (np.arange(GRID + 1) / GRID - (1 - size) / 2) / size  # compilation cell edges, in stream units
+        lo, hi = edges[:-1, None], edges[1:, None]
+        s_lo, s_hi = np.arange(GRID)[None, :] / GRID, np.arange(1, GRID + 1)[None, :] / GRID
+        return np.clip(np.minimum(hi, s_hi) - np.maximum(lo, s_lo), 0, None) * GRID
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(`[64 compilation cells, 64 stream cells]`: the share of each compilation cell's area
+        that each stream cell covers, so a compilation cell's mean change is their weighted sum
+        (a bar adds no change); the compilation cells the stream's picture reaches at all)."""
+        weights = np.kron(self._axis(self.height) * self.height, self._axis(self.width) * self.width)
+        return weights, weights.sum(1) >= _MIN_COVER
+
+
+def grid_views(box: Box) -> tuple[View, View]:
+    """(stream view, compilation view): each video's motion grid per step in the compilation's
+    cells that the stream's picture covers, log-scaled (a scaled or partly covered picture
+    shifts a log motion instead of scaling its swings)."""
+    weights, keep = box.cells()
+    n = GRID * GRID
+
+    def stream_view(window: FeatureSlice) -> np.ndarray:
+        return np.log1p(window.motion[:, :n].astype(np.float32) @ weights.T.astype(np.float32))[:, keep]
+
+    def comp_view(window: FeatureSlice) -> np.ndarray:
+        return np.log1p(window.motion[:, :n].astype(np.float32))[:, keep]
+
+    return stream_view, comp_view
+
+
+def _fit(stream_grid: np.ndarray, comp_grid: np.ndarray, box: Box) -> float:
+    """Correlation of the compilation's motion with the stream's carried into its cells under
+    `box`, over the anchored steps (both centred per cell)."""
+    weights, keep = box.cells()
+    if keep.sum() < 4:
+        return -1.0
+    a = np.log1p(stream_grid @ weights.T)[:, keep]
+    b = np.log1p(comp_grid)[:, keep]
+    a, b = a - a.mean(0), b - b.mean(0)
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
+
+
+def fitted_box(stream: FeatureFile, compilation: FeatureFile,
+               anchors: Sequence[tuple[float, float, float, float]]) -> tuple[Box, float] | None:
+    """The geometry under which the anchored stretches' motion agrees best, and how well
+    (a correlation); None without motion blocks or enough anchored steps. An anchor is
+    `(start_s, end_s, stream_start_s, speed)` of a stretch whose line is known."""
+    if not stream.motion_dim or not compilation.motion_dim:
+        return None
+    fps, n = compilation.fps, GRID * GRID
+    comp = compilation.read(0, compilation.n_steps)
+    rows_s, rows_c = [], []
+    for start_s, end_s, stream_start_s, speed in anchors:
+        i = np.arange(int(np.ceil(start_s * fps)), min(compilation.n_steps, int(end_s * fps)))
+        j = np.round((stream_start_s + speed * (i / fps - start_s)) * fps).astype(np.int64)
+        ok = (j >= 0) & (j < stream.n_steps) & comp.frame_ok[i]
+        if ok.sum() < 2:
+            continue
+        window = stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1))
+        rows_s.append(window.motion[j[ok] - j[ok].min(), :n].astype(np.float64))
+        rows_c.append(comp.motion[i[ok], :n].astype(np.float64))
+    if sum(len(r) for r in rows_c) < _MIN_STEPS:
+        return None
+    stream_grid, comp_grid = np.concatenate(rows_s), np.concatenate(rows_c)
+    box, best = Box(), _fit(stream_grid, comp_grid, Box())
+    for _ in range(2):  # width, then height, twice: the two barely interact
+        for axis in ("width", "height"):
+            for size in _SIZES:
+                candidate = Box(float(size), box.height) if axis == "width" else Box(box.width, float(size))
+                value = _fit(stream_grid, comp_grid, candidate)
+                if value > best + 1e-9:
+                    box, best = candidate, value
+    return (box, best) if best >= MIN_FIT else None
