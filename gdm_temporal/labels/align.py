@@ -19,7 +19,7 @@ import numpy as np
 from gdm_features import FeatureFile
 
 from .audio_print import Onsets, PrintIndex
-from .picture_geometry import Box, fitted_box, grid_views
+from .picture_geometry import Box, fitted_box, grid_views, profile_box
 from .picture_match import PictureCheck, PictureParams, picture_pieces
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
@@ -76,7 +76,7 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
         # show (picture_geometry.py): a second picture search, and a second check of any line.
         anchors = [(p.start, p.end, p.stream_start, p.speed) for p in looked + [h for h, _ in heard]
                    if p.status == "match"]
-        fit = fitted_box(stream, compilation, anchors)
+        fit = fitted_box(stream, compilation, anchors) or profile_box(stream, compilation)
         moved, grid = picture_pieces(stream, compilation, params.picture, report(1),
                                      grid_views(fit[0] if fit else Box()))
         moved = [_checked(p, grid, params) if p.status == "match" else p for p in moved]

@@ -14,6 +14,7 @@ from ..timeline.intervals import Interval, merged
 AGREE_S = 0.6  # two lines this close at the overlap are one clip
 CROSSFADE_S = 1.0  # overlaps up to this long are crossfades, not conflicts
 MIN_PIECE_S = 1.0  # unclaimed stretches shorter than this join no report line
+FRAGMENT_GAP_S = 6.0  # two pieces found on one line at most this far apart, nothing found between, are one clip
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,30 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
             start, end = min(p.start, q.start), max(p.end, q.end)
             q = replace(line, start=start, end=end, stream_start=line.stream_at(start), stream_end=line.stream_at(end))
         result = [p for k, p in enumerate(result) if k not in same] + [q]
-    return sorted(result, key=lambda p: p.start)
+    result.sort(key=lambda p: p.start)
+    # Fragments: where a clip's middle looks like many moments of the game, a search finds its
+    # two ends on one line with nothing sure found between them; they are one clip.
+    joined: list[Piece] = []
+    for q in result:
+        into = None
+        for k in range(len(joined) - 1, -1, -1):
+            p = joined[k]
+            if q.start - p.end > FRAGMENT_GAP_S:
+                break
+            if _agree(p, q):
+                into = k
+                break
+            if p.status == "match":  # a sure clip of another line between them
+                break
+        if into is None:
+            joined.append(q)
+            continue
+        p = joined[into]
+        line = p if _strength(p) >= _strength(q) else q
+        start, end = p.start, max(p.end, q.end)
+        joined[into] = replace(line, start=start, end=end, stream_start=line.stream_at(start),
+                               stream_end=line.stream_at(end))
+    return joined
 
 
 def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
