@@ -1,12 +1,15 @@
-"""The screen's rhythm along a line: pure arithmetic, on rhythms whose truth is known exactly
-(the same measurement on real edited video is in test_align_edits.py)."""
+"""The picture's motion: the screen's rhythm along a line, and the geometry that carries one
+video's motion grid into the other's; pure arithmetic, on signals whose truth is known exactly
+(the same measurements on real edited video are in test_align_edits.py)."""
 
 import json
 
 import numpy as np
+import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
+from gdm_temporal.labels.picture_geometry import Box, _best_box
 from gdm_temporal.labels.picture_motion import MotionCheck
 
 FPS = 5.0
@@ -59,3 +62,66 @@ def test_a_cache_without_a_motion_block_has_no_say(tmp_path):
         w.finish({"duration_s": 4.0})
     with FeatureFile(tmp_path / "a.h5") as f:
         assert MotionCheck.of(f, f) is None
+
+
+# The geometry: boxes, and fits on motion grids made by the same arithmetic the editor's
+# letterbox and crop do to a picture.
+
+def _edited(grid_pictures, box_width, box_height):
+    """Motion grids `[steps, 64]` of pictures `[steps, 80, 80]` (per-pixel change) placed in a
+    frame the way an editor does: centred, `box_*` of the frame (below 1: black bars around;
+    above 1: cropped), then averaged per cell of the 8x8 grid."""
+    out = []
+    for picture in grid_pictures:
+        size = 240
+        frame = np.zeros((size, size))
+        h, w = int(round(size * box_height)), int(round(size * box_width))
+        ys = ((np.arange(size) - (size - h) / 2) / h * picture.shape[0]).astype(int)
+        xs = ((np.arange(size) - (size - w) / 2) / w * picture.shape[1]).astype(int)
+        inside_y, inside_x = (ys >= 0) & (ys < picture.shape[0]), (xs >= 0) & (xs < picture.shape[1])
+        frame[np.ix_(inside_y, inside_x)] = picture[np.ix_(ys[inside_y], xs[inside_x])]
+        out.append(frame.reshape(8, 30, 8, 30).mean(axis=(1, 3)).ravel())
+    return np.array(out)
+
+
+def _play_pictures(n, seed=0):
+    """Per-pixel change of a game's screen: a few sprites moving about, most of them low on the
+    screen and left of its middle (a game's layout: where its player and its enemies move)."""
+    rng = np.random.default_rng(seed)
+    pictures = np.zeros((n, 80, 80))
+    for k in range(n):
+        for _ in range(4):
+            y = int(np.clip(rng.normal(55, 15), 0, 75))
+            x = int(np.clip(rng.normal(30, 15), 0, 75))
+            pictures[k, y:y + 5, x:x + 5] = rng.uniform(20, 60)
+    return pictures
+
+
+def test_a_centred_box_carries_stream_cells_into_compilation_cells():
+    weights, keep = Box(0.5, 1.0).cells()  # the picture in the middle half of the frame's width
+    assert keep.reshape(8, 8)[0].tolist() == [False, False, True, True, True, True, False, False]
+    row = weights[2].reshape(8, 8)[0]  # compilation cell 2 shows stream cells 0 and 1, half each
+    assert row[:2] == pytest.approx([0.5, 0.5]) and row[2:].sum() == 0
+    weights, keep = Box(2.0, 1.0).cells()  # cropped to the middle half: each cell sees half a stream cell
+    assert keep.all() and weights[0].reshape(8, 8)[0, 2] == pytest.approx(1.0)
+    assert np.allclose(Box().cells()[0], np.eye(64))
+
+
+@pytest.mark.parametrize("box", [(0.43, 1.0), (1.36, 1.0), (1.0, 1.0), (1.0, 0.6)])
+def test_the_editors_box_is_found_on_anchored_steps_and_from_where_things_move(tmp_path, box):
+    stream_pictures = _play_pictures(1000)
+    stream_grid = _edited(stream_pictures, 1.0, 1.0)
+    comp_grid = _edited(stream_pictures[300:600], *box)  # a minute of clips
+    found, fit = _best_box(stream_grid[300:600], comp_grid)
+    # (a crop comes out a few hundredths narrower: its edge cells hold a sliver of picture)
+    assert found.width == pytest.approx(box[0], abs=0.08) and found.height == pytest.approx(box[1], abs=0.05)
+    assert fit > 0.8
+    profile, _ = _best_box(stream_grid.mean(0)[None, :], comp_grid.mean(0)[None, :])
+    # coarser (the layout alone; a crop's 1.36 x 1.0 comes out 1.28 x 1.1), a start for the search
+    assert profile.width == pytest.approx(box[0], abs=0.15) and profile.height == pytest.approx(box[1], abs=0.15)
+
+
+def test_unrelated_motion_fits_no_box():
+    stream_grid = _edited(_play_pictures(60, seed=1), 1.0, 1.0)
+    comp_grid = _edited(_play_pictures(60, seed=2), 0.43, 1.0)
+    assert _best_box(stream_grid, comp_grid) is None

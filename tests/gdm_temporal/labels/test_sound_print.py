@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from gdm_temporal.labels import audio_print as ap
-from gdm_temporal.labels.pieces import Piece, fuse, labels_from
+from gdm_temporal.labels.pieces import Piece, fuse, labels_from, one_per_clip
 from gdm_temporal.labels.sound_match import sound_pieces
 
 
@@ -143,6 +143,20 @@ def test_either_alone_is_kept_and_a_conflict_goes_to_the_stronger():
     assert [(p.start, p.evidence, p.stream_start) for p in found] == [(0, "picture", 50), (10, "sound", 700),
                                                                      (30, "sound", 900)]
     assert labels_from(out)[0].start == 50
+
+
+def test_two_picture_searches_report_one_clip_and_join_its_fragments():
+    # The embedding finds the clip's start, the motion grid all of it: one clip, the surer's status.
+    [clip] = one_per_clip([seen(3, 7, 100, "low confidence", 0.3)], [seen(3.2, 12, 100.2, "match", 0.8)])
+    assert (clip.start, clip.end, clip.status) == (3, 12, "match")
+    assert clip.stream_start == pytest.approx(100) and clip.stream_end == pytest.approx(109)
+    # Both ends of a clip found on one line, its look-alike middle not: one clip.
+    [clip] = one_per_clip([seen(20, 24, 300), seen(27, 31, 307, "low confidence", 0.3)], [])
+    assert (clip.start, clip.end, clip.status) == (20, 31, "match")
+    # Not across a sure clip of another line, nor across a long gap.
+    between = one_per_clip([seen(20, 24, 300), seen(27, 31, 307)], [seen(24.5, 26.5, 800)])
+    assert len(between) == 3
+    assert len(one_per_clip([seen(20, 24, 300), seen(31, 35, 311)], [])) == 2
 
 
 def test_crossfade_overlap_is_no_conflict():
