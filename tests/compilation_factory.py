@@ -113,6 +113,24 @@ def _music(n: int, rate: int, seed: int = 5) -> np.ndarray:
     return out
 
 
+def placements(cuts: Sequence[tuple[float, float]], edits: Edits = Edits()) -> list[PlacedClip]:
+    """Where each of `cuts` lands in the compilation `make_edited_compilation` writes (without
+    writing it)."""
+    fps = edits.fps
+    fade = int(round(edits.crossfade_s * fps))
+    frames = int(round(edits.title_s * fps))
+    placed = []
+    for k, (a, b) in enumerate(cuts):
+        speed = edits.speeds.get(k, 1.0)
+        n_frames = int(round((b - a) / speed * fps))
+        overlap = fade if k else 0
+        start_index = frames - overlap
+        frames = start_index + n_frames
+        placed.append(PlacedClip(a, b, start_index / fps, frames / fps, speed,
+                                 fade_in=overlap > 0, fade_out=fade > 0 and k + 1 < len(cuts)))
+    return placed
+
+
 def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], path: Path,
                             edits: Edits = Edits()) -> list[PlacedClip]:
     """Write the compilation of `cuts` (in the order given) to `path`; returns where each landed."""
@@ -124,7 +142,7 @@ def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], p
     fade = int(round(edits.crossfade_s * fps))
     video: list[np.ndarray] = [np.full((height, width, 3), (120, 40, 160), np.uint8)] * int(round(edits.title_s * fps))
     audio = np.zeros(int(round(edits.title_s * rate)), np.float32)
-    placed = []
+    placed = placements(cuts, edits)
     for k, (a, b) in enumerate(cuts):
         speed = edits.speeds.get(k, 1.0)
         n_frames = int(round((b - a) / speed * fps))
@@ -150,8 +168,7 @@ def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], p
             ramp = np.linspace(0, 1, overlap_samples, dtype=np.float32)
             audio[-overlap_samples:] = audio[-overlap_samples:] * (1 - ramp) + clip_sound[:overlap_samples] * ramp
         audio = np.concatenate([audio, clip_sound[overlap_samples:]])
-        placed.append(PlacedClip(a, b, start_index / fps, (start_index + n_frames) / fps, speed,
-                                 fade_in=overlap > 0, fade_out=fade > 0 and k + 1 < len(cuts)))
+        assert start_index / fps == placed[k].start
     video += [np.full((height, width, 3), (20, 20, 20), np.uint8)] * int(round(edits.end_s * fps))
     audio = np.concatenate([audio, np.zeros(int(round(len(video) / fps * rate)) - audio.size, np.float32)])
     if not edits.game_sound:

@@ -25,7 +25,8 @@ from gdm_features.store import FeatureSlice
 
 _SIZES = np.round(np.arange(0.3, 1.81, 0.02), 2)  # the widths and heights tried
 _MIN_COVER = 0.1  # a compilation cell is compared where the stream's picture covers this much of it
-_MIN_STEPS = 25  # the fit needs this many anchored steps (5 s at 5 steps/s)
+_MIN_STEPS = 25  # the fit needs this many anchored steps (5 s at 5 steps/s)...
+_FIT_STEPS = 1500  # ...and is made on at most this many
 MIN_FIT = 0.3  # a fit correlating less than this is no geometry (the anchors' pictures are stills or unrelated)
 _STILL = 0.5  # grey levels summed over the cells: a step that changed less than this did not move
 
@@ -118,7 +119,9 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
         rows_c.append(comp.motion[i[ok], :n].astype(np.float64))
     if sum(len(r) for r in rows_c) < _MIN_STEPS:
         return None
-    return _best_box(np.concatenate(rows_s), np.concatenate(rows_c))
+    stream_grid, comp_grid = np.concatenate(rows_s), np.concatenate(rows_c)
+    every = -(-len(comp_grid) // _FIT_STEPS)  # a long compilation's anchors, thinned: the fit is as good
+    return _best_box(stream_grid[::every], comp_grid[::every])
 
 
 def _where_it_moves(video: FeatureFile, chunk: int = 16384) -> np.ndarray:
