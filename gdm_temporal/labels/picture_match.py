@@ -71,13 +71,14 @@ def _stream_centre(stream: FeatureFile, chunk: int, view: View, dims: int, sampl
         rows = view(window)[window.frame_ok].astype(np.float64)
         total = total + rows.sum(0)
         n += len(rows)
-        kept.append(rows[::every])
+        kept.append(rows[::every].astype(np.float32))
     centre = (total / max(n, 1)).astype(np.float32)
     rows = np.concatenate(kept) if kept else np.zeros((0, len(centre)))
     if len(centre) <= dims or len(rows) < dims:
         return centre, None
-    rows = _normalised(rows.astype(np.float32), centre)
-    return centre, np.linalg.svd(rows, full_matrices=False)[2][:dims].T.copy()
+    rows = _normalised(rows, centre)
+    _, vectors = np.linalg.eigh((rows.T @ rows).astype(np.float64))  # ascending: the last are the principal ones
+    return centre, np.ascontiguousarray(vectors[:, ::-1][:, :dims], np.float32)
 
 
 @dataclass(frozen=True)
