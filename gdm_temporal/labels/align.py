@@ -94,7 +94,8 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
-    return fuse(seen, [_looked_at(p, h, checks, rhythm, params, joins) for p, h in heard], duration)
+    looked_at = [_looked_at(p, h, checks, rhythm, params, joins) for p, h in heard]
+    return fuse(seen, _taken_back(looked_at, checks, params), duration)
 
 
 def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
@@ -137,6 +138,36 @@ def _looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: M
     grown = _grown(heard, check, params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(grown, status="match", evidence="sound and picture", confidence=1 - doubt)
+
+
+def _taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+    """A clip the sound alone claims, next to one the picture confirmed, whose stretch the
+    picture sees on the neighbour's line and not on its own: a game that replays its music at
+    other tempos (Space Invaders' march) lets the sound carry a line past the end of its clip.
+    The claim is left "low confidence", and the neighbour grows over the steps its line still
+    explains."""
+    out = list(heard)
+    for k, p in enumerate(out):
+        if p.status != "match" or p.evidence != "sound":
+            continue
+        for j in (k - 1, k + 1):
+            q = out[j] if 0 <= j < len(out) else None
+            if q is None or q.status != "match" or q.evidence != "sound and picture" \
+                    or min(abs(q.end - p.start), abs(p.end - q.start)) > 1e-6:
+                continue
+            # Over the half of the claim next to the neighbour (where a line carried past its
+            # clip would be).
+            lo, hi = (p.start, (p.start + p.end) / 2) if j == k - 1 else ((p.start + p.end) / 2, p.end)
+            theirs = [c.z_along(lo, hi, q.stream_at(lo), q.speed) for c in checks]
+            own = max(c.z_along(lo, hi, p.stream_at(lo), p.speed) for c in checks)
+            best = int(np.argmax(theirs))
+            if theirs[best] < params.confirm_z or theirs[best] - own < params.confirm_z:
+                continue
+            out[k] = replace(p, status="low confidence")
+            fixed = (j == k - 1, j == k + 1)  # q grows towards p only
+            out[j] = _grown(q, checks[best], params, p.end - p.start, fixed)
+            break
+    return out
 
 
 def _in_rhythm(sound: Heard, rhythm: MotionCheck | None, params: AlignParams) -> float | None:

@@ -1,10 +1,14 @@
 """The sound print and the rules that join sound and picture: pure logic, on signals whose
 truth is known exactly."""
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from gdm_temporal.labels import audio_print as ap
+from gdm_temporal.labels.align import AlignParams, _taken_back
 from gdm_temporal.labels.pieces import Piece, fuse, labels_from, one_per_clip
 from gdm_temporal.labels.sound_match import sound_pieces
 
@@ -157,6 +161,34 @@ def test_two_picture_searches_report_one_clip_and_join_its_fragments():
     between = one_per_clip([seen(20, 24, 300), seen(27, 31, 307)], [seen(24.5, 26.5, 800)])
     assert len(between) == 3
     assert len(one_per_clip([seen(20, 24, 300), seen(31, 35, 311)], [])) == 2
+
+
+class LinesSeen:
+    """A picture comparison whose z-scores are given per line (by intercept, stream seconds at
+    compilation second 0), 0 elsewhere: the input of the rules that weigh lines by picture."""
+
+    def __init__(self, z_by_intercept, fps=5.0):
+        self.z_by_intercept, self.stream = z_by_intercept, SimpleNamespace(fps=fps)
+
+    def z_steps(self, start_s, end_s, stream_start_s, speed):
+        intercept = round(stream_start_s - speed * start_s, 1)
+        return np.full(int(round((end_s - start_s) * self.stream.fps)), self.z_by_intercept.get(intercept, 0.0))
+
+    def z_along(self, start_s, end_s, stream_start_s, speed):
+        return float(self.z_steps(start_s, end_s, stream_start_s, speed).mean())
+
+
+def test_a_line_the_sound_carried_past_its_clip_gives_the_stretch_back():
+    # The sound alone claims 40-52 s on a march replayed at 0.97x; the clip after it, seen and
+    # heard on its line, is what the picture sees over the end of that claim.
+    claim = heard(40, 52, 196.2 + 0.97 * 40, speed=0.97)
+    neighbour = replace(heard(52, 56, 138.6), evidence="sound and picture")
+    [left, grown] = _taken_back([claim, neighbour], [LinesSeen({86.6: 2.2})], AlignParams())
+    assert left.status == "low confidence"
+    assert grown.start < 48 and grown.stream_start == pytest.approx(86.6 + grown.start)
+    # Where the picture sees neither line, or the claim's own, nothing changes.
+    for seen_lines in ({}, {86.6: 2.2, round(196.2, 1): 2.0}):
+        assert _taken_back([claim, neighbour], [LinesSeen(seen_lines)], AlignParams()) == [claim, neighbour]
 
 
 def test_crossfade_overlap_is_no_conflict():
