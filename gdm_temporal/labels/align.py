@@ -163,7 +163,9 @@ def _taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignPar
             best = int(np.argmax(theirs))
             if theirs[best] < params.confirm_z or theirs[best] - own < params.confirm_z:
                 continue
-            out[k] = replace(p, status="low confidence")
+            # The picture's contradiction takes its share of the confidence away.
+            doubt = float(np.exp(-(theirs[best] - own) / params.confirm_z))
+            out[k] = replace(p, status="low confidence", confidence=p.confidence * doubt)
             fixed = (j == k - 1, j == k + 1)  # q grows towards p only
             out[j] = _grown(q, checks[best], params, p.end - p.start, fixed)
             break
