@@ -3,14 +3,18 @@ video's motion grid into the other's; pure arithmetic, on signals whose truth is
 (the same measurements on real edited video are in test_align_edits.py)."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
+from gdm_temporal.labels.align import AlignParams, _in_rhythm
 from gdm_temporal.labels.picture_geometry import Box, _best_box
 from gdm_temporal.labels.picture_motion import MotionCheck
+from gdm_temporal.labels.sound_evidence import Line
+from gdm_temporal.labels.sound_match import Heard
 
 FPS = 5.0
 
@@ -125,3 +129,17 @@ def test_unrelated_motion_fits_no_box():
     stream_grid = _edited(_play_pictures(60, seed=1), 1.0, 1.0)
     comp_grid = _edited(_play_pictures(60, seed=2), 0.43, 1.0)
     assert _best_box(stream_grid, comp_grid) is None
+
+
+def test_the_rhythm_backs_a_heard_line_only_over_its_rival_and_where_the_sound_leans_to_it():
+    stream = play(600, seed=4)
+    comp = np.full(int(60 * FPS), 1.0)
+    comp[150:210] = stream[1000:1060]  # a 12 s clip from 200 s, at 30 s
+    rhythm = MotionCheck(stream, comp, FPS)
+    true, elsewhere = Line(1.0, 170.0), Line(1.0, 420.0)
+    heard = Heard(true, llr=20.0, first=30.5, last=41.0, lead=4.0, rival=elsewhere)
+    assert _in_rhythm(heard, rhythm, AlignParams()) > 0.9
+    # A line whose rival is the one the screen follows: no say; nor where the sound prefers the rival.
+    assert _in_rhythm(replace(heard, line=elsewhere, rival=true), rhythm, AlignParams()) is None
+    assert _in_rhythm(replace(heard, lead=-1.0), rhythm, AlignParams()) is None
+    assert _in_rhythm(heard, None, AlignParams()) is None  # no motion blocks
