@@ -2,7 +2,9 @@
 by its picture and its sound together.
 
 The picture (`picture_match.py`) finds runs of compilation steps whose embeddings match the
-stream along one offset; the sound (`audio_print.py`, `sound_match.py`) finds stretches whose
+stream along one offset, and again runs whose motion grids match, compared in the geometry the
+editor gave the compilation (`picture_geometry.py`: a letterbox, a 9:16 crop); the screen's
+rhythm (`picture_motion.py`) backs a line the sound found over the sound's other line; the sound (`audio_print.py`, `sound_match.py`) finds stretches whose
 onset rhythm matches it along one line (speed changes included). `pieces.fuse` joins them: a
 clip both find on one line is confirmed ("sound and picture"), one found by either alone is
 kept ("sound": a covered, cropped or letterboxed picture; "picture": music over the sound, a
