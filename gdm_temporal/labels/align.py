@@ -206,4 +206,4 @@ def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: floa
         if fixed[1] or value < params.grow_z:
             break
         end += 1 / fps
-    return replace(piece, start=start, end=end, stream_start=piece.stream_at(start), stream_end=piece.stream_at(end))
+    return piece.spanning(start, end)

@@ -38,6 +38,10 @@ class Piece:
     def stream_at(self, t: float) -> float:
         return self.stream_start + self.speed * (t - self.start)
 
+    def spanning(self, start: float, end: float) -> "Piece":
+        """The same line over `[start, end]` of the compilation."""
+        return replace(self, start=start, end=end, stream_start=self.stream_at(start), stream_end=self.stream_at(end))
+
     def to_json(self) -> dict:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
@@ -51,15 +55,19 @@ def _strength(p: Piece) -> tuple[int, float]:
     return (p.status == "match", p.confidence or 0.0)
 
 
+def _union(p: Piece, q: Piece) -> Piece:
+    """One clip found twice: both stretches (either may hold only a fragment of the clip: a
+    quiet stretch, a look-alike stretch), on the surer one's line, with its status."""
+    line = p if _strength(p) >= _strength(q) else q
+    return line.spanning(min(p.start, q.start), max(p.end, q.end))
+
+
 def _confirmed(picture: Piece, sound: Piece) -> Piece:
-    """One clip seen and heard: the union of both stretches (either may hold only a fragment of
-    the clip: a quiet stretch, a look-alike stretch), on the surer one's line."""
-    start, end = min(picture.start, sound.start), max(picture.end, sound.end)
-    line = picture if _strength(picture) >= _strength(sound) else sound
+    """One clip seen and heard: their union."""
     confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
     # Two independent witnesses on one line: a match even where each alone was unsure.
-    return Piece(start, end, line.stream_at(start), line.stream_at(end), picture.similarity, confidence, "match",
-                 "sound and picture", line.speed)
+    return replace(_union(picture, sound), similarity=picture.similarity, confidence=confidence, status="match",
+                   evidence="sound and picture")
 
 
 def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
@@ -73,10 +81,7 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
             result.append(q)
             continue
         for k in same:
-            p = result[k]
-            line = p if _strength(p) >= _strength(q) else q
-            start, end = min(p.start, q.start), max(p.end, q.end)
-            q = replace(line, start=start, end=end, stream_start=line.stream_at(start), stream_end=line.stream_at(end))
+            q = _union(result[k], q)
         result = [p for k, p in enumerate(result) if k not in same] + [q]
     result.sort(key=lambda p: p.start)
     # Fragments: where a clip's middle looks like many moments of the game, a search finds its
@@ -95,12 +100,8 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
                 break
         if into is None:
             joined.append(q)
-            continue
-        p = joined[into]
-        line = p if _strength(p) >= _strength(q) else q
-        start, end = p.start, max(p.end, q.end)
-        joined[into] = replace(line, start=start, end=end, stream_start=line.stream_at(start),
-                               stream_end=line.stream_at(end))
+        else:
+            joined[into] = _union(joined[into], q)
     return joined
 
 
@@ -133,8 +134,7 @@ def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
                 if q.end >= end:
                     end = min(end, q.start)
         if end - start >= MIN_PIECE_S:
-            kept.append(replace(p, start=start, end=end, stream_start=p.stream_at(start),
-                                stream_end=p.stream_at(end)) if (start, end) != (p.start, p.end) else p)
+            kept.append(p.spanning(start, end) if (start, end) != (p.start, p.end) else p)
     kept.sort(key=lambda p: p.start)
     out, cursor = [], 0.0
     for p in kept:
