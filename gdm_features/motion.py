@@ -30,6 +30,11 @@ def cell_means(change: np.ndarray) -> np.ndarray:
     return change.reshape(GRID, side, GRID, side).mean(axis=(1, 3)).ravel()
 
 
+def mean_changes(rows: np.ndarray) -> np.ndarray:
+    """`[n, GRID * GRID]`: the mean change per cell of motion-block rows (their first half)."""
+    return rows[:, : GRID * GRID]
+
+
 class MotionMeter:
     """Feed grey frames in presentation order with `add`; `take` the motion of one step.
 

@@ -15,13 +15,16 @@ cells, correlates best with the compilation's own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from functools import cached_property
+from typing import Sequence
 
 import numpy as np
 
 from gdm_features import FeatureFile
-from gdm_features.motion import GRID
+from gdm_features.motion import GRID, mean_changes
 from gdm_features.store import FeatureSlice
+
+from .picture_match import View
 
 _SIZES = np.round(np.arange(0.3, 1.81, 0.02), 2)  # the widths and heights tried
 _MIN_COVER = 0.1  # a compilation cell is compared where the stream's picture covers this much of it
@@ -29,8 +32,6 @@ _MIN_STEPS = 25  # the fit needs this many anchored steps (5 s at 5 steps/s)...
 _FIT_STEPS = 1500  # ...and is made on at most this many
 MIN_FIT = 0.3  # a fit correlating less than this is no geometry (the anchors' pictures are stills or unrelated)
 _STILL = 0.5  # grey levels summed over the cells: a step that changed less than this did not move
-
-View = Callable[[FeatureSlice], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Box:
         s_lo, s_hi = np.arange(GRID)[None, :] / GRID, np.arange(1, GRID + 1)[None, :] / GRID
         return np.clip(np.minimum(hi, s_hi) - np.maximum(lo, s_lo), 0, None) * GRID
 
+    @cached_property
     def cells(self) -> tuple[np.ndarray, np.ndarray]:
         """(`[64 compilation cells, 64 stream cells]`: the share of each compilation cell's area
         that each stream cell covers, so a compilation cell's mean change is their weighted sum
@@ -56,19 +58,27 @@ class Box:
         weights = np.kron(self._axis(self.height) * self.height, self._axis(self.width) * self.width)
         return weights, weights.sum(1) >= _MIN_COVER
 
+    def carried(self, stream_cells: np.ndarray, dtype=np.float32) -> np.ndarray:
+        """The stream's mean changes per cell (`[n, 64]`) as the compilation's compared cells
+        would show them, log-scaled (a scaled or partly covered picture shifts a log motion
+        instead of scaling its swings)."""
+        weights, keep = self.cells
+        return np.log1p(stream_cells.astype(dtype) @ weights.T.astype(dtype))[:, keep]
+
+    def own(self, comp_cells: np.ndarray, dtype=np.float32) -> np.ndarray:
+        """The compilation's mean changes per cell in its compared cells, log-scaled alike."""
+        return np.log1p(comp_cells.astype(dtype))[:, self.cells[1]]
+
 
 def grid_views(box: Box) -> tuple[View, View]:
     """(stream view, compilation view): each video's motion grid per step in the compilation's
-    cells that the stream's picture covers, log-scaled (a scaled or partly covered picture
-    shifts a log motion instead of scaling its swings)."""
-    weights, keep = box.cells()
-    n = GRID * GRID
+    cells that the stream's picture covers (`Box.carried`, `Box.own`)."""
 
     def stream_view(window: FeatureSlice) -> np.ndarray:
-        return np.log1p(window.motion[:, :n].astype(np.float32) @ weights.T.astype(np.float32))[:, keep]
+        return box.carried(mean_changes(window.motion))
 
     def comp_view(window: FeatureSlice) -> np.ndarray:
-        return np.log1p(window.motion[:, :n].astype(np.float32))[:, keep]
+        return box.own(mean_changes(window.motion))
 
     return stream_view, comp_view
 
@@ -76,11 +86,9 @@ def grid_views(box: Box) -> tuple[View, View]:
 def _agreement(stream_grid: np.ndarray, comp_grid: np.ndarray, box: Box) -> float:
     """Correlation of the compilation's motion with the stream's carried into its cells under
     `box` (both `[rows, 64]`, centred per cell where there are several rows)."""
-    weights, keep = box.cells()
-    if keep.sum() < 4:
+    if box.cells[1].sum() < 4:
         return -1.0
-    a = np.log1p(stream_grid @ weights.T)[:, keep]
-    b = np.log1p(comp_grid)[:, keep]
+    a, b = box.carried(stream_grid, np.float64), box.own(comp_grid, np.float64)
     centre = len(a) > 1
     a, b = a - (a.mean(0) if centre else a.mean()), b - (b.mean(0) if centre else b.mean())
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
@@ -105,7 +113,7 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
     `(start_s, end_s, stream_start_s, speed)` of a stretch whose line is known."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
-    fps, n = compilation.fps, GRID * GRID
+    fps = compilation.fps
     comp = compilation.read(0, compilation.n_steps)
     rows_s, rows_c = [], []
     for start_s, end_s, stream_start_s, speed in anchors:
@@ -115,8 +123,8 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
         if ok.sum() < 2:
             continue
         window = stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1))
-        rows_s.append(window.motion[j[ok] - j[ok].min(), :n].astype(np.float64))
-        rows_c.append(comp.motion[i[ok], :n].astype(np.float64))
+        rows_s.append(mean_changes(window.motion[j[ok] - j[ok].min()]))
+        rows_c.append(mean_changes(comp.motion[i[ok]]))
     if sum(len(r) for r in rows_c) < _MIN_STEPS:
         return None
     stream_grid, comp_grid = np.concatenate(rows_s), np.concatenate(rows_c)
@@ -129,7 +137,7 @@ def _where_it_moves(video: FeatureFile, chunk: int = 16384) -> np.ndarray:
     total, count = np.zeros(GRID * GRID), 0
     for start in range(0, video.n_steps, chunk):
         window = video.read(start, chunk)
-        grid = window.motion[:, : GRID * GRID].astype(np.float64)
+        grid = mean_changes(window.motion).astype(np.float64)
         moving = window.frame_ok & (grid.sum(1) > _STILL)
         total += grid[moving].sum(0)
         count += int(moving.sum())

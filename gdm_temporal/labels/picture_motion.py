@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdm_features import FeatureFile
-from gdm_features.motion import GRID
+from gdm_features.motion import mean_changes
 
 _MIN_STEPS = 10  # a stretch shorter than this has no rhythm to compare
 _MIN_SPREAD = 0.02  # log units: a stretch whose motion varies less than this is a still, with no say
@@ -28,7 +28,7 @@ _MIN_SPREAD = 0.02  # log units: a stretch whose motion varies less than this is
 def _rhythm(motion: np.ndarray) -> np.ndarray:
     """Per step, the log of the total mean change over all cells (log: a scaled or partly
     covered picture shifts it instead of scaling its swings)."""
-    return np.log1p(motion[:, : GRID * GRID].astype(np.float64).sum(axis=1))
+    return np.log1p(mean_changes(motion).astype(np.float64).sum(axis=1))
 
 
 @dataclass(frozen=True)

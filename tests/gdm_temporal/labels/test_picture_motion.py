@@ -102,13 +102,13 @@ def _play_pictures(n, seed=0):
 
 
 def test_a_centred_box_carries_stream_cells_into_compilation_cells():
-    weights, keep = Box(0.5, 1.0).cells()  # the picture in the middle half of the frame's width
+    weights, keep = Box(0.5, 1.0).cells  # the picture in the middle half of the frame's width
     assert keep.reshape(8, 8)[0].tolist() == [False, False, True, True, True, True, False, False]
     row = weights[2].reshape(8, 8)[0]  # compilation cell 2 shows stream cells 0 and 1, half each
     assert row[:2] == pytest.approx([0.5, 0.5]) and row[2:].sum() == 0
-    weights, keep = Box(2.0, 1.0).cells()  # cropped to the middle half: each cell sees half a stream cell
+    weights, keep = Box(2.0, 1.0).cells  # cropped to the middle half: each cell sees half a stream cell
     assert keep.all() and weights[0].reshape(8, 8)[0, 2] == pytest.approx(1.0)
-    assert np.allclose(Box().cells()[0], np.eye(64))
+    assert np.allclose(Box().cells[0], np.eye(64))
 
 
 @pytest.mark.parametrize("box", [(0.43, 1.0), (1.36, 1.0), (1.0, 1.0), (1.0, 0.6)])
