@@ -139,13 +139,12 @@ def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], p
     times = np.array([t for t, _ in frames])
     sound, _ = _read_audio(source)
     height, width = edits.size
-    fade = int(round(edits.crossfade_s * fps))
     video: list[np.ndarray] = [np.full((height, width, 3), (120, 40, 160), np.uint8)] * int(round(edits.title_s * fps))
     audio = np.zeros(int(round(edits.title_s * rate)), np.float32)
     placed = placements(cuts, edits)
-    for k, (a, b) in enumerate(cuts):
-        speed = edits.speeds.get(k, 1.0)
-        n_frames = int(round((b - a) / speed * fps))
+    for k, where in enumerate(placed):
+        a, speed = where.source_start, where.speed
+        n_frames = int(round((where.end - where.start) * fps))
         clip = []
         for j in range(n_frames):
             img = _frame_at(frames, times, a + j / fps * speed).copy()
@@ -157,8 +156,8 @@ def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], p
         positions = a * rate + np.arange(n_samples) * speed
         clip_sound = (np.interp(positions, np.arange(sound.size), sound) if sound.size
                       else np.zeros(n_samples, np.float32)).astype(np.float32)
-        overlap = fade if k else 0
-        start_index = len(video) - overlap
+        start_index = int(round(where.start * fps))
+        overlap = len(video) - start_index  # the crossfade into the previous clip
         for i in range(overlap):
             w = (i + 1) / (overlap + 1)
             video[start_index + i] = (video[start_index + i] * (1 - w) + clip[i] * w).astype(np.uint8)
@@ -168,7 +167,6 @@ def make_edited_compilation(source: Path, cuts: Sequence[tuple[float, float]], p
             ramp = np.linspace(0, 1, overlap_samples, dtype=np.float32)
             audio[-overlap_samples:] = audio[-overlap_samples:] * (1 - ramp) + clip_sound[:overlap_samples] * ramp
         audio = np.concatenate([audio, clip_sound[overlap_samples:]])
-        assert start_index / fps == placed[k].start
     video += [np.full((height, width, 3), (20, 20, 20), np.uint8)] * int(round(edits.end_s * fps))
     audio = np.concatenate([audio, np.zeros(int(round(len(video) / fps * rate)) - audio.size, np.float32)])
     if not edits.game_sound:
