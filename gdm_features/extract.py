@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from filelock import FileLock, Timeout
 
-from . import __version__, motion
+from . import __version__, motion, picture
 from .audio_features import AudioSettings
 from .audio_source import iter_audio_rows
 from .backbones import Embedder, get_backbone, resolve_device, resolve_precision
@@ -160,6 +160,7 @@ class _Batch:
     ok: np.ndarray  # bool [n]
     frames: torch.Tensor  # uint8 [n_ok, H, W, 3]
     motion: np.ndarray  # float32 [n, motion.DIM]
+    picture: np.ndarray  # uint8 [n, picture.DIM]
 
 
 _DONE = object()
@@ -171,7 +172,7 @@ def _pack(steps: list[VideoStep], size_hw: tuple[int, int], pin: bool) -> _Batch
         else np.zeros((0, *size_hw, 3), np.uint8)
     tensor = torch.from_numpy(frames)
     return _Batch(np.array([s.step for s in steps], np.int64), ok, tensor.pin_memory() if pin else tensor,
-                  np.stack([s.motion for s in steps]))
+                  np.stack([s.motion for s in steps]), np.stack([s.grey for s in steps]))
 
 
 def _batches(steps: Iterator[VideoStep], batch_size: int, size_hw: tuple[int, int],
@@ -280,8 +281,8 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
              "gdm_version": __version__, "device": device.type, "precision": precision,
              "origin_s": info.origin_s, "duration_s": -1.0}
     try:
-        writer = FeatureWriter(out, identity, extra, {"visual": spec.dim, "motion": motion.DIM, "audio": audio_dim},
-                               CHUNK_STEPS)
+        writer = FeatureWriter(out, identity, extra, {"visual": spec.dim, "motion": motion.DIM, "audio": audio_dim,
+                                                      "picture": picture.DIM}, CHUNK_STEPS)
     except (OSError, RuntimeError) as exc:
         raise disk_error(out, exc) from None
     with writer:
@@ -303,7 +304,7 @@ def _run(target: _Target, batch_size: int | None, progress: bool,
                     visual[batch.ok] = embedder(batch.frames).numpy().astype(np.float16)
                 audio = (np.stack(list(islice(audio_rows, n))).astype(np.float16) if audio_rows
                          else np.zeros((n, 0), np.float16))
-                pending.add(visual, batch.motion.astype(np.float16), audio, batch.steps / fps, batch.ok)
+                pending.add(visual, batch.motion.astype(np.float16), audio, batch.steps / fps, batch.ok, batch.picture)
                 bar.advance(n)  # per batch (a second or so of work), not per 256-step chunk
                 while pending.size >= CHUNK_STEPS:
                     writer.append(*pending.take(CHUNK_STEPS))

@@ -1,4 +1,4 @@
-"""The feature cache file, schema `gdm.features/2`: an appending writer and a slicing reader.
+"""The feature cache file, schema `gdm.features/3`: an appending writer and a slicing reader.
 
 The writer appends whole chunks and only then advances the `n_steps` attribute, so a killed
 run leaves a file whose first `n_steps` rows are good; `complete` turns true last of all.
@@ -20,8 +20,9 @@ import numpy as np
 
 from .errors import GdmError
 
-SCHEMA = "gdm.features/2"  # /2 adds the `motion` block (a /1 file is extracted again)
-DATASETS = ("visual", "motion", "audio", "time", "frame_ok")
+# /2 added the `motion` block, /3 the `picture` block (an older file is extracted again).
+SCHEMA = "gdm.features/3"
+DATASETS = ("visual", "motion", "audio", "time", "frame_ok", "picture")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class FeatureSlice:
     audio: np.ndarray  # float16 [n, A]
     time: np.ndarray  # float64 [n]
     frame_ok: np.ndarray  # bool [n]
+    picture: np.ndarray  # uint8 [n, P] (see picture.py)
 
     def __len__(self) -> int:
         return int(self.time.shape[0])
@@ -60,7 +62,7 @@ class FeatureWriter:
     def __init__(self, path: Path, identity: dict[str, Any], extra: dict[str, Any], widths: dict[str, int],
                  chunk_steps: int) -> None:
         """`identity`: attrs a resumed file must match (video and settings); `extra`: the rest;
-        `widths`: columns of the `visual`, `motion` and `audio` blocks."""
+        `widths`: columns of the `visual`, `motion`, `audio` and `picture` blocks (a missing one: 0)."""
         self.path = path
         self.chunk_steps = chunk_steps
         self._file = self._open(identity, extra, widths)
@@ -98,24 +100,30 @@ class FeatureWriter:
             handle.attrs["schema"] = SCHEMA
             handle.attrs["n_steps"] = 0
             handle.attrs["complete"] = False
-            shapes = {**{block: ((0, widths[block]), np.float16) for block in ("visual", "motion", "audio")},
-                      "time": ((0,), np.float64), "frame_ok": ((0,), np.bool_)}
+            shapes = {**{block: ((0, widths.get(block, 0)), np.float16) for block in ("visual", "motion", "audio")},
+                      "time": ((0,), np.float64), "frame_ok": ((0,), np.bool_),
+                      "picture": ((0, widths.get("picture", 0)), np.uint8)}
             for name, (shape, dtype) in shapes.items():
                 # A zero-width dataset (no audio) still needs a legal chunk shape.
                 maxshape = (None,) + tuple(d if d else None for d in shape[1:])
                 # fletcher32: every chunk carries a checksum, so damage on disk is found on read.
+                # The small grey pictures are mostly flat areas: gzip at its fastest level.
+                packed = {"compression": "gzip", "compression_opts": 1} if name == "picture" else {}
                 handle.create_dataset(name, shape=shape, maxshape=maxshape, dtype=dtype, fletcher32=True,
-                                      chunks=(self.chunk_steps,) + tuple(max(1, d) for d in shape[1:]))
+                                      chunks=(self.chunk_steps,) + tuple(max(1, d) for d in shape[1:]), **packed)
 
     @property
     def n_steps(self) -> int:
         return int(self._file.attrs["n_steps"])
 
     def append(self, visual: np.ndarray, motion: np.ndarray, audio: np.ndarray, time: np.ndarray,
-               frame_ok: np.ndarray) -> None:
-        self._ensure_room(visual, motion, audio, time, frame_ok)
+               frame_ok: np.ndarray, picture: np.ndarray | None = None) -> None:
+        """Rows of every block; `picture` None: a file without the picture block (width 0)."""
+        if picture is None:
+            picture = np.zeros((len(time), self._file["picture"].shape[1]), np.uint8)
+        self._ensure_room(visual, motion, audio, time, frame_ok, picture)
         n0, n = self.n_steps, len(time)
-        for name, rows in zip(DATASETS, (visual, motion, audio, time, frame_ok)):
+        for name, rows in zip(DATASETS, (visual, motion, audio, time, frame_ok, picture)):
             dataset = self._file[name]
             dataset.resize(n0 + n, axis=0)
             dataset[n0:] = rows
@@ -205,6 +213,10 @@ class FeatureFile:
     @property
     def motion_dim(self) -> int:
         return int(self._file["motion"].shape[1])
+
+    @property
+    def picture_dim(self) -> int:
+        return int(self._file["picture"].shape[1])
 
     @property
     def audio_dim(self) -> int:

@@ -4,7 +4,8 @@ decoding.
 Frames are converted to the network's input size (by swscale, straight from the decoder's
 format) only when a step shows them: at 60 fps sources that is one frame in twelve. Every
 frame (up to motion.MAX_FPS a second) is also scaled to a small grey picture for the step's
-motion row (see motion.py).
+motion row (see motion.py), and the frame a step shows to a smaller one for its picture row
+(picture.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import av
 import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
-from . import motion
+from . import motion, picture
 from .media import MediaInfo, open_container, seek_before
 from .sampling import Sample, StepSampler
 from .timebase import step_time, steps_before
@@ -44,6 +45,7 @@ class VideoStep:
     step: int
     rgb: np.ndarray | None  # uint8 [H, W, 3] at the network's input size; None: nothing on screen
     motion: np.ndarray  # float32 [motion.DIM]: what changed since the step before
+    grey: np.ndarray  # uint8 [picture.DIM]: the frame as a small grey picture (zeros: nothing on screen)
 
 
 @dataclass
@@ -101,23 +103,25 @@ def iter_video_steps(info: MediaInfo, fps: float, size_hw: tuple[int, int], firs
     """
     meter = motion.MotionMeter()
     to_rgb, to_grey = _Scaler(size_hw, "rgb24"), _Scaler((motion.SIZE, motion.SIZE), "gray")
+    to_small = _Scaler((picture.SIDE, picture.SIDE), "gray")
     report = report if report is not None else DecodeReport()
     sampler: StepSampler[av.VideoFrame] = StepSampler(fps, first_step)
     last_frame: av.VideoFrame | None = None
     last_rgb: np.ndarray | None = None
+    last_small = np.zeros(picture.DIM, np.uint8)
 
     def converted(samples: list[Sample[av.VideoFrame]]) -> Iterator[VideoStep]:
         """Each settled step with its picture, and the changes since the step before it (the
         first step a push settles takes them all; the steps a slow source repeats, none)."""
-        nonlocal last_frame, last_rgb
+        nonlocal last_frame, last_rgb, last_small
         for s in samples:
             if s.frame is None:
                 meter.take()
-                yield VideoStep(s.step, None, np.zeros(motion.DIM, np.float32))
+                yield VideoStep(s.step, None, np.zeros(motion.DIM, np.float32), np.zeros(picture.DIM, np.uint8))
                 continue
             if s.frame is not last_frame:  # a slow source shows one frame for several steps
-                last_frame, last_rgb = s.frame, to_rgb(s.frame)
-            yield VideoStep(s.step, last_rgb, meter.take())
+                last_frame, last_rgb, last_small = s.frame, to_rgb(s.frame), to_small(s.frame).ravel()
+            yield VideoStep(s.step, last_rgb, meter.take(), last_small)
 
     with open_container(info.path) as container:
         stream = container.streams.video[0]

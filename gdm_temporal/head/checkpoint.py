@@ -122,7 +122,7 @@ def check_features(config: dict, features: FeatureFile, name: str) -> None:
         raise GdmError(f"{name} has {features.audio_dim} audio columns, the head was trained on {trained_audio}; "
                        "extract it with the head's settings")
     trained, given = config["features"], feature_identity(features.attrs)
-    differences = [k for k in trained if trained[k] != given.get(k)]
+    differences = [k for k in given if trained.get(k) != given[k]]  # a key the head records beyond these: not compared
     widths = {"visual": features.visual_dim, "motion": features.motion_dim}
     wrong_width = [m for m, width in widths.items() if config["dims"][m] and width != config["dims"][m]]
     if differences or wrong_width:

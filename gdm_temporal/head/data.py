@@ -36,7 +36,9 @@ PCA_MAX_STEPS = 262_144  # steps sampled (whole slices, evenly spread) to fit th
 
 MODALITIES = ("visual", "audio")  # what a stream may lack: its picture (a black screen) or its sound
 
-FEATURE_IDENTITY = ("schema", "fps", "backbone", "weights", "input_size", "preprocessing", "motion")
+# What makes two caches' blocks a head reads the same numbers. Not the cache schema: this gdm
+# opens only its own, and a schema that adds a block (/3: the picture) leaves a head's blocks as they were.
+FEATURE_IDENTITY = ("fps", "backbone", "weights", "input_size", "preprocessing", "motion")
 
 
 def feature_identity(attrs: dict) -> dict:

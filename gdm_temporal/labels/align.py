@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 from gdm_features import FeatureFile
 
 from .audio_print import Onsets, PrintIndex
-from .picture_geometry import Box, fitted_box, grid_views, profile_box
+from .picture_geometry import Box, fitted_box, grid_views, picture_views, profile_box
 from .picture_match import PictureCheck, PictureParams, picture_pieces
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
@@ -68,7 +68,8 @@ def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = A
 def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams, progress,
              stream_sound: PrintIndex | None, compilation_sound: Onsets | None) -> list[Piece]:
     grids = bool(stream.motion_dim and compilation.motion_dim)
-    passes = 2 if grids else 1  # the picture's searches, each a pass over the stream
+    pictures = grids and bool(stream.picture_dim and compilation.picture_dim)
+    passes = 1 + grids + pictures  # the picture's searches, each a pass over the stream
 
     def report(k: int):
         return (lambda done, total: progress((k * total + done) // passes, total)) if progress else None
@@ -83,16 +84,17 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     looked = [_checked(p, look, params) if p.status == "match" else p for p in looked]
     checks, seen = [look], looked
     if grids:
-        # What moved where, compared cell by cell in the geometry that the clips already sure
-        # show (picture_geometry.py): a second picture search, and a second check of any line.
+        # What moved where, and the small grey pictures, compared cell by cell in the geometry
+        # that the clips already sure show (picture_geometry.py): more picture searches, and
+        # more checks of any line.
         anchors = [(p.start, p.end, p.stream_start, p.speed) for p in looked + [h for h, _ in heard]
                    if p.status == "match"]
         fit = fitted_box(stream, compilation, anchors) or profile_box(stream, compilation)
-        moved, grid = picture_pieces(stream, compilation, params.picture, report(1),
-                                     grid_views(fit[0] if fit else Box()))
-        moved = [_checked(p, grid, params) if p.status == "match" else p for p in moved]
-        checks.append(grid)
-        seen = one_per_clip(looked, moved)
+        box = fit[0] if fit else Box()
+        for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else []), 1):
+            found, check = picture_pieces(stream, compilation, params.picture, report(k), views)
+            checks.append(check)
+            seen = one_per_clip(seen, [_checked(p, check, params) if p.status == "match" else p for p in found])
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None

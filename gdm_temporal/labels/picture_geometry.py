@@ -22,6 +22,7 @@ import numpy as np
 
 from gdm_features import FeatureFile
 from gdm_features.motion import GRID, mean_changes
+from gdm_features.picture import SIDE
 from gdm_features.store import FeatureSlice
 
 from .picture_match import View
@@ -42,20 +43,26 @@ class Box:
     width: float = 1.0
     height: float = 1.0
 
-    def _axis(self, size: float) -> np.ndarray:
+    @staticmethod
+    def _axis(size: float, n: int) -> np.ndarray:
         """`[compilation cell, stream cell]` share of each compilation cell's extent (along one
-        axis) that falls on each stream cell."""
-        edges = (np.arange(GRID + 1) / GRID - (1 - size) / 2) / size  # compilation cell edges, in stream units
+        axis, `n` cells a side) that falls on each stream cell."""
+        edges = (np.arange(n + 1) / n - (1 - size) / 2) / size  # compilation cell edges, in stream units
         lo, hi = edges[:-1, None], edges[1:, None]
-        s_lo, s_hi = np.arange(GRID)[None, :] / GRID, np.arange(1, GRID + 1)[None, :] / GRID
-        return np.clip(np.minimum(hi, s_hi) - np.maximum(lo, s_lo), 0, None) * GRID
+        s_lo, s_hi = np.arange(n)[None, :] / n, np.arange(1, n + 1)[None, :] / n
+        return np.clip(np.minimum(hi, s_hi) - np.maximum(lo, s_lo), 0, None) * n
+
+    def shares(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, columns): `[n, n]` each, the share of a compilation cell's height (width) that
+        each stream row (column) of cells covers; a cell's area share is their product."""
+        return self._axis(self.height, n) * self.height, self._axis(self.width, n) * self.width
 
     @cached_property
     def cells(self) -> tuple[np.ndarray, np.ndarray]:
         """(`[64 compilation cells, 64 stream cells]`: the share of each compilation cell's area
         that each stream cell covers, so a compilation cell's mean change is their weighted sum
         (a bar adds no change); the compilation cells the stream's picture reaches at all)."""
-        weights = np.kron(self._axis(self.height) * self.height, self._axis(self.width) * self.width)
+        weights = np.kron(*self.shares(GRID))
         return weights, weights.sum(1) >= _MIN_COVER
 
     def carried(self, stream_cells: np.ndarray, dtype=np.float32) -> np.ndarray:
@@ -79,6 +86,26 @@ def grid_views(box: Box) -> tuple[View, View]:
 
     def comp_view(window: FeatureSlice) -> np.ndarray:
         return box.own(mean_changes(window.motion))
+
+    return stream_view, comp_view
+
+
+def picture_views(box: Box) -> tuple[View, View]:
+    """(stream view, compilation view): each video's small grey picture per step (the cache's
+    picture block) in the compilation's cells that the stream's picture covers. A compilation
+    cell shows the stream's cells under it, weighted by area (a black bar adds nothing), so the
+    stream's picture is carried into the compilation's geometry; what the editor's scaling
+    blurred, the carrying blurs alike."""
+    rows, columns = box.shares(SIDE)
+    keep = np.outer(rows.sum(1), columns.sum(1)).ravel() >= _MIN_COVER
+    rows, columns_t = rows.astype(np.float32), np.ascontiguousarray(columns.T, np.float32)
+
+    def stream_view(window: FeatureSlice) -> np.ndarray:
+        grey = window.picture.reshape(-1, SIDE, SIDE).astype(np.float32)
+        return (rows @ grey @ columns_t).reshape(len(grey), -1)[:, keep]
+
+    def comp_view(window: FeatureSlice) -> np.ndarray:
+        return window.picture.astype(np.float32)[:, keep]
 
     return stream_view, comp_view
 

@@ -59,26 +59,64 @@ def _normalised(visual: np.ndarray, centre: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
 
 
-def _stream_centre(stream: FeatureFile, chunk: int, view: View, dims: int, sample: int = 20000
-                   ) -> tuple[np.ndarray, np.ndarray | None]:
-    """(the mean of the stream's rows of `view`, and where they have more than `dims` columns,
-    the `dims` principal directions of their normalised rows, from at most `sample` steps
-    spread over the stream)."""
+@dataclass(frozen=True)
+class _StreamRows:
+    """What one pass over the stream's rows of a view tells the search."""
+
+    centre: np.ndarray  # the mean row
+    low: np.ndarray  # per column, the least and the most the stream shows
+    high: np.ndarray
+    basis: np.ndarray | None  # `[columns, dims]` principal directions of the normalised rows, or None
+    # The normalised rows sampled, summed and as a gram matrix: a compilation row's similarities'
+    # mean and spread over the stream.
+    row_sum: np.ndarray
+    gram: np.ndarray
+    count: int  # rows sampled
+
+
+def _stream_rows(stream: FeatureFile, chunk: int, view: View, dims: int, sample: int = 20000) -> _StreamRows:
+    """The mean row, range and `dims` principal directions (where the view has more columns)
+    of the stream's rows of `view`; the principal directions and the similarities' spread
+    from at most `sample` steps spread over the stream (a 10-hour stream's every ninth step
+    gives its similarity to a compilation step's mean and spread as well as all of them)."""
     total, n, kept = 0.0, 0, []
+    low = high = None
     every = max(1, stream.n_steps // sample)
     for start in range(0, stream.n_steps, chunk):
         window = stream.read(start, chunk)
         rows = view(window)[window.frame_ok].astype(np.float64)
+        if not len(rows):
+            continue
         total = total + rows.sum(0)
         n += len(rows)
+        low = rows.min(0) if low is None else np.minimum(low, rows.min(0))
+        high = rows.max(0) if high is None else np.maximum(high, rows.max(0))
         kept.append(rows[::every].astype(np.float32))
-    centre = (total / max(n, 1)).astype(np.float32)
-    rows = np.concatenate(kept) if kept else np.zeros((0, len(centre)))
+    width = view(stream.read(0, 1)).shape[1]
+    centre = (total / max(n, 1)).astype(np.float32) if n else np.zeros(width, np.float32)
+    rows = _normalised(np.concatenate(kept), centre) if kept else np.zeros((0, width), np.float32)
+    gram = (rows.T.astype(np.float64) @ rows.astype(np.float64))
+    low = low if low is not None else np.zeros(width)
+    high = high if high is not None else np.zeros(width)
     if len(centre) <= dims or len(rows) < dims:
-        return centre, None
-    rows = _normalised(rows, centre)
-    _, vectors = np.linalg.eigh((rows.T @ rows).astype(np.float64))  # ascending: the last are the principal ones
-    return centre, np.ascontiguousarray(vectors[:, ::-1][:, :dims], np.float32)
+        return _StreamRows(centre, low, high, None, rows.sum(0, dtype=np.float64), gram, len(rows))
+    _, vectors = np.linalg.eigh(gram)  # ascending: the last are the principal ones
+    basis = np.ascontiguousarray(vectors[:, ::-1][:, :dims], np.float32)
+    return _StreamRows(centre, low, high, basis, rows.sum(0, dtype=np.float64), gram, len(rows))
+
+
+def _in_stream_terms(rows: np.ndarray, stream: _StreamRows) -> np.ndarray:
+    """Compilation rows, normalised like the stream's, with each value the stream never shows
+    in its column (beyond a tenth of the column's range) set to the stream's mean: a box the
+    editor laid over a corner, a channel's logo, say nothing about where in the stream the
+    step came from, and left in, their bright flat area outweighs the game's small pictures."""
+    margin = 0.1 * (stream.high - stream.low) + 1e-6
+    foreign = (rows < stream.low - margin) | (rows > stream.high + margin)
+    normalised = _normalised(np.where(foreign, stream.centre, rows), stream.centre)
+    # A flat row (a card of one colour) has no pattern to match, only a level, and that level
+    # is any dark or bright moment of the stream's.
+    normalised[rows.std(axis=1) < 0.01 * (np.abs(rows).mean(axis=1) + 1)] = 0.0
+    return normalised
 
 
 @dataclass(frozen=True)
@@ -123,7 +161,8 @@ class PictureCheck:
         a, b = int(round(start_s * fps)), min(len(self.comp), int(round(end_s * fps)))
         if b <= a:
             return 0.0
-        offsets = (self.top_idx[a:b] - np.arange(a, b)[:, None]).ravel()
+        voted = self.top_idx[a:b] >= 0  # (a step with nothing to compare votes for nothing)
+        offsets = (self.top_idx[a:b] - np.arange(a, b)[:, None])[voted]
         values, counts = np.unique(offsets, return_counts=True)
         own = stream_start_s * fps - a
         best = 0.0
@@ -135,6 +174,9 @@ class PictureCheck:
             if n == 0:
                 break
         return best
+
+
+_NOTHING = -(10**9)  # the best match of a step with nothing to compare
 
 
 def _top_columns(sims: np.ndarray, k: int, block: int = 16) -> np.ndarray:
@@ -174,9 +216,10 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     the check of any line under the same comparison."""
     fps = stream.fps
     stream_view, comp_view = views
-    centre, basis = _stream_centre(stream, params.chunk_steps, stream_view, params.search_dims)
+    stats = _stream_rows(stream, params.chunk_steps, stream_view, params.search_dims)
+    centre, basis = stats.centre, stats.basis
     comp = compilation.read(0, compilation.n_steps)
-    c = _normalised(comp_view(comp), centre)
+    c = _in_stream_terms(comp_view(comp), stats)
     c[~comp.frame_ok] = 0.0
     # Each step's best matches are sought on the principal directions (a quarter of the cost of
     # 512 columns, the same best matches but for near ties); every decision after that, on all.
@@ -185,16 +228,11 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     k = min(params.top_k, n)
     top_sim = np.full((m, k), -np.inf, np.float32)
     top_idx = np.zeros((m, k), np.int64)
-    total, gram, count = np.zeros(m), np.zeros((c.shape[1], c.shape[1])), 0
     for start in range(0, n, params.chunk_steps):
         window = stream.read(start, params.chunk_steps)
         s = _normalised(stream_view(window), centre)
         s[~window.frame_ok] = 0.0
         sims = c_search @ (s @ basis if basis is not None else s).T  # [m, chunk]
-        seen = s[window.frame_ok].astype(np.float64)
-        total += c @ seen.sum(0)  # the similarities' sum and sum of squares, without a pass over them
-        gram += seen.T @ seen
-        count += len(seen)
         part = _top_columns(sims, min(k, sims.shape[1]))
         both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
         both_idx = np.concatenate([top_idx, part + start], 1)
@@ -202,6 +240,10 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         top_sim, top_idx = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
         if progress:
             progress(min(n, start + params.chunk_steps), n)
+    # A step with nothing to compare (no frame, a flat card) ties with every stream step; its
+    # "best" ones are the same few for every such step, so a stretch of them would line up as
+    # a diagonal. They vote for nothing.
+    top_idx[~c.any(axis=1)] = _NOTHING
     offsets = top_idx - np.arange(m)[:, None]  # [m, k] offsets of each step's best matches
     votes = Counter(offsets.ravel().tolist())
     min_len = max(1, int(round(params.min_run_s * fps)))
@@ -252,10 +294,12 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     claimed = owner >= 0
     for a, b in runs(~claimed, 0, max(1, int(round(fps)))):
         pieces.append(Piece(a / fps, b / fps))
-    mean = total / max(count, 1)
+    # Each compilation step's similarities to the stream's steps, their mean and spread,
+    # without a pass over them: from the sampled rows' sum and gram.
     c64 = c.astype(np.float64)
-    total_sq = ((c64 @ gram) * c64).sum(1)
-    std = np.sqrt(np.maximum(total_sq / max(count, 1) - mean**2, 0.0)) + 1e-3
+    count = max(stats.count, 1)
+    mean = c64 @ stats.row_sum / count
+    std = np.sqrt(np.maximum(((c64 @ stats.gram) * c64).sum(1) / count - mean**2, 0.0)) + 1e-3
     still = _step_motion(comp.visual) < params.min_motion
     return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx)
 

@@ -62,6 +62,16 @@ def _union(p: Piece, q: Piece) -> Piece:
     return line.spanning(min(p.start, q.start), max(p.end, q.end))
 
 
+def _same_clip(p: Piece, q: Piece) -> Piece:
+    """One clip found by two searches of one modality: a match keeps its own edges over an
+    unsure piece's (a search that could not tell the clip from its look-alikes is no better at
+    telling where it ends: grown into the next clip, it would carry the line there); found
+    alike by both, their union."""
+    if (p.status == "match") != (q.status == "match"):
+        return p if p.status == "match" else q
+    return _union(p, q)
+
+
 def _confirmed(picture: Piece, sound: Piece) -> Piece:
     """One clip seen and heard: their union."""
     confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
@@ -81,7 +91,7 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
             result.append(q)
             continue
         for k in same:
-            q = _union(result[k], q)
+            q = _same_clip(result[k], q)
         result = [p for k, p in enumerate(result) if k not in same] + [q]
     result.sort(key=lambda p: p.start)
     # Fragments: where a clip's middle looks like many moments of the game, a search finds its

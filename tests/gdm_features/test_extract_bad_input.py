@@ -189,3 +189,16 @@ def test_reader_refuses_incomplete_and_unknown_schema(tmp_path, gdm):
         FeatureFile(alien)
     assert_one_line_error(gdm("inspect", alien), "unknown feature schema")
     assert_one_line_error(gdm("inspect", tmp_path / "nope.h5"), "no such feature file")
+
+
+def test_a_cache_from_before_the_picture_block_is_extracted_again(tmp_path, gdm, event_video):
+    """An upgrade: the /2 file sits at its /3 successor's key; extracting replaces it whole."""
+    made = gdm("extract", event_video, *FAST, "--cache-dir", tmp_path)
+    path = Path(made.stdout.strip())
+    with h5py.File(path, "a") as f:
+        f.attrs["schema"] = "gdm.features/2"
+        del f["picture"]
+    again = gdm("extract", event_video, *FAST, "--cache-dir", tmp_path)
+    assert again.exit_code == 0 and Path(again.stdout.strip()) == path
+    window = read(path, 0, 50)
+    assert window.picture.shape == (50, 1024) and window.picture.any()

@@ -37,6 +37,15 @@ def test_motion_shows_the_flash_and_the_scene_change_on_their_steps(event_featur
     assert set(np.flatnonzero(peak > 20)) == {15, 17, 25}, np.round(peak, 1)
 
 
+def test_picture_is_each_steps_frame_small_and_grey(event_features):
+    pictures = read(event_features, 0, 10_000).picture
+    assert pictures.shape == (50, 1024) and pictures.dtype == np.uint8
+    grey = pictures.astype(np.float32)
+    assert grey[15:17].min() > 230 and grey[14].mean() < 200  # the white flash, on its steps only
+    change = np.abs(grey[1:] - grey[:-1]).mean(axis=1)  # change[k] is between step k and k + 1
+    assert set(np.argsort(change)[::-1][:3] + 1) == {15, 17, 25}, np.round(change, 1)
+
+
 def test_loudness_jumps_exactly_at_burst(event_features):
     loud = read(event_features, 0, 10_000).audio[:, 0].astype(np.float32)
     assert set(np.flatnonzero(loud > -10)) == {37, 38}  # tone in [7.4, 7.8)
@@ -48,7 +57,7 @@ def test_cache_file_follows_the_design(event_features):
         a = f.attrs
         assert a["schema"] == SCHEMA and a["complete"] in (True, 1)
         assert f.n_steps == 50 and a["n_steps"] == 50
-        assert (f.visual_dim, f.motion_dim, f.audio_dim) == (1280, 128, 65)
+        assert (f.visual_dim, f.motion_dim, f.audio_dim, f.picture_dim) == (1280, 128, 65, 1024)
         assert json.loads(a["motion"]) == {"size": 128, "grid": 8, "max_fps": 30.0}
         assert a["fps"] == 5.0 and a["backbone"] == "efficientnet_lite0"
         assert a["weights"] == "efficientnet-lite0-57934424"

@@ -36,7 +36,7 @@ def steps_written(path):
 def assert_same_features(a, b):
     x, y = read(a, 0, 100_000), read(b, 0, 100_000)
     assert len(x) == len(y) == STEPS
-    for name in ("time", "frame_ok", "visual", "motion", "audio"):
+    for name in ("time", "frame_ok", "visual", "motion", "audio", "picture"):
         np.testing.assert_array_equal(getattr(x, name), getattr(y, name), err_msg=name)
 
 

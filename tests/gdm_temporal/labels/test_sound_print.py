@@ -150,10 +150,13 @@ def test_either_alone_is_kept_and_a_conflict_goes_to_the_stronger():
 
 
 def test_two_picture_searches_report_one_clip_and_join_its_fragments():
-    # The embedding finds the clip's start, the motion grid all of it: one clip, the surer's status.
-    [clip] = one_per_clip([seen(3, 7, 100, "low confidence", 0.3)], [seen(3.2, 12, 100.2, "match", 0.8)])
+    # Both searches sure of one clip on one line: one clip over both stretches.
+    [clip] = one_per_clip([seen(3, 7, 100, "match", 0.6)], [seen(3.2, 12, 100.2, "match", 0.8)])
     assert (clip.start, clip.end, clip.status) == (3, 12, "match")
     assert clip.stream_start == pytest.approx(100) and clip.stream_end == pytest.approx(109)
+    # One unsure of it: the sure one's edges (the unsure one grew past the clip's end).
+    [clip] = one_per_clip([seen(3, 14, 100, "low confidence", 0.3)], [seen(3.2, 12, 100.2, "match", 0.8)])
+    assert (clip.start, clip.end, clip.status) == (3.2, 12, "match")
     # Both ends of a clip found on one line, its look-alike middle not: one clip.
     [clip] = one_per_clip([seen(20, 24, 300), seen(27, 31, 307, "low confidence", 0.3)], [])
     assert (clip.start, clip.end, clip.status) == (20, 31, "match")
