@@ -72,6 +72,25 @@ class Box:
         weights, keep = self.cells
         return np.log1p(stream_cells.astype(dtype) @ weights.T.astype(dtype))[:, keep]
 
+    @cached_property
+    def picture_cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(`[SIDE, SIDE]` row shares, `[SIDE, SIDE]` column shares transposed, the compilation
+        picture cells the stream's picture reaches) for the small grey pictures."""
+        rows, columns = self.shares(SIDE)
+        keep = np.outer(rows.sum(1), columns.sum(1)).ravel() >= _MIN_COVER
+        return rows.astype(np.float32), np.ascontiguousarray(columns.T, np.float32), keep
+
+    def picture_carried(self, pictures: np.ndarray) -> np.ndarray:
+        """The stream's small grey pictures (`[n, SIDE * SIDE]`) as the compilation's compared
+        cells would show them: each cell the area-weighted sum of the stream's cells under it
+        (a black bar adds nothing), so what the editor's scaling blurred, carrying blurs alike."""
+        rows, columns_t, keep = self.picture_cells
+        grey = pictures.reshape(-1, SIDE, SIDE).astype(np.float32)
+        return (rows @ grey @ columns_t).reshape(len(grey), -1)[:, keep]
+
+    def picture_own(self, pictures: np.ndarray) -> np.ndarray:
+        return pictures.astype(np.float32)[:, self.picture_cells[2]]
+
     def own(self, comp_cells: np.ndarray, dtype=np.float32) -> np.ndarray:
         """The compilation's mean changes per cell in its compared cells, log-scaled alike."""
         return np.log1p(comp_cells.astype(dtype))[:, self.cells[1]]
@@ -92,57 +111,79 @@ def grid_views(box: Box) -> tuple[View, View]:
 
 def picture_views(box: Box) -> tuple[View, View]:
     """(stream view, compilation view): each video's small grey picture per step (the cache's
-    picture block) in the compilation's cells that the stream's picture covers. A compilation
-    cell shows the stream's cells under it, weighted by area (a black bar adds nothing), so the
-    stream's picture is carried into the compilation's geometry; what the editor's scaling
-    blurred, the carrying blurs alike."""
-    rows, columns = box.shares(SIDE)
-    keep = np.outer(rows.sum(1), columns.sum(1)).ravel() >= _MIN_COVER
-    rows, columns_t = rows.astype(np.float32), np.ascontiguousarray(columns.T, np.float32)
+    picture block) in the compilation's cells that the stream's picture covers
+    (`Box.picture_carried`, `Box.picture_own`)."""
 
     def stream_view(window: FeatureSlice) -> np.ndarray:
-        grey = window.picture.reshape(-1, SIDE, SIDE).astype(np.float32)
-        return (rows @ grey @ columns_t).reshape(len(grey), -1)[:, keep]
+        return box.picture_carried(window.picture)
 
     def comp_view(window: FeatureSlice) -> np.ndarray:
-        return window.picture.astype(np.float32)[:, keep]
+        return box.picture_own(window.picture)
 
     return stream_view, comp_view
 
 
-def _agreement(stream_grid: np.ndarray, comp_grid: np.ndarray, box: Box) -> float:
-    """Correlation of the compilation's motion with the stream's carried into its cells under
-    `box` (both `[rows, 64]`, centred per cell where there are several rows)."""
-    if box.cells[1].sum() < 4:
-        return -1.0
-    a, b = box.carried(stream_grid, np.float64), box.own(comp_grid, np.float64)
+@dataclass(frozen=True)
+class _Seen:
+    """What the two videos show where the geometry is fitted: motion grids (`[rows, 64]`) and,
+    where both caches hold them, small grey pictures (`[rows, SIDE * SIDE]`), row by row the
+    same moments (anchored steps), or one row each (the videos' typical screens)."""
+
+    stream_grid: np.ndarray
+    comp_grid: np.ndarray
+    stream_pictures: np.ndarray | None = None
+    comp_pictures: np.ndarray | None = None
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Centred per column where there are several rows, else over the row."""
     centre = len(a) > 1
     a, b = a - (a.mean(0) if centre else a.mean()), b - (b.mean(0) if centre else b.mean())
     return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
 
 
-def _best_box(stream_grid: np.ndarray, comp_grid: np.ndarray) -> tuple[Box, float] | None:
-    box, best = Box(), _agreement(stream_grid, comp_grid, Box())
+def _agreement(seen: _Seen, box: Box) -> float:
+    """Correlation of what the compilation shows with the stream's carried into its cells under
+    `box`: of the motion, and the mean with that of the pictures where there are pictures (the
+    motion alone is all but blind to the width of a game that moves across the whole screen,
+    as Space Invaders' formation does; the picture alone, to the height of a screen that is
+    mostly black)."""
+    if box.cells[1].sum() < 4:
+        return -1.0
+    motion = _correlation(box.carried(seen.stream_grid, np.float64), box.own(seen.comp_grid, np.float64))
+    if seen.stream_pictures is None or seen.comp_pictures is None:
+        return motion
+    pictures = _correlation(box.picture_carried(seen.stream_pictures).astype(np.float64),
+                            box.picture_own(seen.comp_pictures).astype(np.float64))
+    return (motion + pictures) / 2
+
+
+def _best_box(seen: _Seen) -> tuple[Box, float] | None:
+    box, best = Box(), _agreement(seen, Box())
     for _ in range(2):  # width, then height, twice: the two barely interact
         for axis in ("width", "height"):
             for size in _SIZES:
                 candidate = Box(float(size), box.height) if axis == "width" else Box(box.width, float(size))
-                value = _agreement(stream_grid, comp_grid, candidate)
+                value = _agreement(seen, candidate)
                 if value > best + 1e-9:
                     box, best = candidate, value
     return (box, best) if best >= MIN_FIT else None
 
 
+def _pictures(stream: FeatureFile, compilation: FeatureFile) -> bool:
+    return bool(stream.picture_dim and compilation.picture_dim)
+
+
 def fitted_box(stream: FeatureFile, compilation: FeatureFile,
                anchors: Sequence[tuple[float, float, float, float]]) -> tuple[Box, float] | None:
-    """The geometry under which the anchored stretches' motion agrees best, step by step, and
-    how well (a correlation); None without motion blocks or enough anchored steps. An anchor is
+    """The geometry under which the anchored stretches agree best, step by step, and how well
+    (a correlation); None without motion blocks or enough anchored steps. An anchor is
     `(start_s, end_s, stream_start_s, speed)` of a stretch whose line is known."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
-    fps = compilation.fps
+    fps, pictures = compilation.fps, _pictures(stream, compilation)
     comp = compilation.read(0, compilation.n_steps)
-    rows_s, rows_c = [], []
+    rows_s, rows_c, pictures_s, pictures_c = [], [], [], []
     for start_s, end_s, stream_start_s, speed in anchors:
         i = np.arange(int(np.ceil(start_s * fps)), min(compilation.n_steps, int(end_s * fps)))
         j = np.round((stream_start_s + speed * (i / fps - start_s)) * fps).astype(np.int64)
@@ -152,31 +193,46 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
         window = stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1))
         rows_s.append(mean_changes(window.motion[j[ok] - j[ok].min()]))
         rows_c.append(mean_changes(comp.motion[i[ok]]))
+        pictures_s.append(window.picture[j[ok] - j[ok].min()])
+        pictures_c.append(comp.picture[i[ok]])
     if sum(len(r) for r in rows_c) < _MIN_STEPS:
         return None
-    stream_grid, comp_grid = np.concatenate(rows_s), np.concatenate(rows_c)
-    every = -(-len(comp_grid) // _FIT_STEPS)  # a long compilation's anchors, thinned: the fit is as good
-    return _best_box(stream_grid[::every], comp_grid[::every])
+    every = -(-sum(len(r) for r in rows_c) // _FIT_STEPS)  # a long compilation's anchors, thinned: the fit is as good
+    seen = _Seen(*(np.concatenate(r)[::every] for r in (rows_s, rows_c)),
+                 *((np.concatenate(r)[::every] for r in (pictures_s, pictures_c)) if pictures else (None, None)))
+    return _best_box(seen)
 
 
-def _where_it_moves(video: FeatureFile, chunk: int = 16384) -> np.ndarray:
-    """`[1, 64]`: the mean change per cell over the steps where anything moved."""
-    total, count = np.zeros(GRID * GRID), 0
+def _typical(video: FeatureFile, pictures: bool, sample: int = 20000, chunk: int = 16384
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """(`[1, 64]`: the mean change per cell over the steps where anything moved; `[1, SIDE *
+    SIDE]`: the median grey level per picture cell over the steps with a frame (from at most
+    `sample` steps: an overlay on half a compilation's clips leaves it be), or None)."""
+    total, count, kept = np.zeros(GRID * GRID), 0, []
+    every = max(1, video.n_steps // sample)
     for start in range(0, video.n_steps, chunk):
         window = video.read(start, chunk)
         grid = mean_changes(window.motion).astype(np.float64)
         moving = window.frame_ok & (grid.sum(1) > _STILL)
         total += grid[moving].sum(0)
         count += int(moving.sum())
-    return (total / max(count, 1))[None, :]
+        if pictures:
+            kept.append(window.picture[window.frame_ok][::every])
+    median = np.median(np.concatenate(kept), axis=0)[None, :] if kept and sum(map(len, kept)) else None
+    return (total / max(count, 1))[None, :], median
 
 
 def profile_box(stream: FeatureFile, compilation: FeatureFile) -> tuple[Box, float] | None:
-    """The geometry without any known line: where on screen each video moves, on average, is
-    the game's layout (Breakout's ball and paddle, Space Invaders' formation in the middle), and
-    the box that carries the stream's layout onto the compilation's is the editor's. Measured
-    on Atari compilations: letterboxes within 0.03 of their width (0.46 and 1.18 high for one
-    of 0.43 and 1.0), 9:16 crops 1.24-1.5 for 1.36, no change 0.94-1.06."""
+    """The geometry without any known line: where on screen each video moves, on average, and
+    what its screen typically shows, are the game's layout (Breakout's ball and paddle, Space
+    Invaders' formation over the ground), and the box that carries the stream's layout onto
+    the compilation's is the editor's. Measured on Atari compilations (Breakout, Ms. Pac-Man,
+    Space Invaders): no change 1.0 x 1.0-1.02, letterboxes 0.38-0.44 wide for 0.43, 9:16 crops
+    1.32-1.4 for 1.36 (by motion alone: Space Invaders' letterbox 0.32 x 0.52)."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
-    return _best_box(_where_it_moves(stream), _where_it_moves(compilation))
+    pictures = _pictures(stream, compilation)
+    (stream_grid, stream_picture), (comp_grid, comp_picture) = _typical(stream, pictures), _typical(compilation, pictures)
+    if stream_picture is None or comp_picture is None:
+        stream_picture = comp_picture = None
+    return _best_box(_Seen(stream_grid, comp_grid, stream_picture, comp_picture))

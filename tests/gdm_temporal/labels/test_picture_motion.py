@@ -11,7 +11,7 @@ import pytest
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams, _in_rhythm
-from gdm_temporal.labels.picture_geometry import Box, _best_box
+from gdm_temporal.labels.picture_geometry import Box, _best_box, _Seen
 from gdm_temporal.labels.picture_motion import MotionCheck
 from gdm_temporal.labels.sound_evidence import Line
 from gdm_temporal.labels.sound_match import Heard
@@ -116,11 +116,11 @@ def test_the_editors_box_is_found_on_anchored_steps_and_from_where_things_move(t
     stream_pictures = _play_pictures(1000)
     stream_grid = _edited(stream_pictures, 1.0, 1.0)
     comp_grid = _edited(stream_pictures[300:600], *box)  # a minute of clips
-    found, fit = _best_box(stream_grid[300:600], comp_grid)
+    found, fit = _best_box(_Seen(stream_grid[300:600], comp_grid))
     # (a crop comes out a few hundredths narrower: its edge cells hold a sliver of picture)
     assert found.width == pytest.approx(box[0], abs=0.08) and found.height == pytest.approx(box[1], abs=0.05)
     assert fit > 0.8
-    profile, _ = _best_box(stream_grid.mean(0)[None, :], comp_grid.mean(0)[None, :])
+    profile, _ = _best_box(_Seen(stream_grid.mean(0)[None, :], comp_grid.mean(0)[None, :]))
     # coarser (the layout alone; a crop's 1.36 x 1.0 comes out 1.28 x 1.1), a start for the search
     assert profile.width == pytest.approx(box[0], abs=0.15) and profile.height == pytest.approx(box[1], abs=0.15)
 
@@ -128,7 +128,7 @@ def test_the_editors_box_is_found_on_anchored_steps_and_from_where_things_move(t
 def test_unrelated_motion_fits_no_box():
     stream_grid = _edited(_play_pictures(60, seed=1), 1.0, 1.0)
     comp_grid = _edited(_play_pictures(60, seed=2), 0.43, 1.0)
-    assert _best_box(stream_grid, comp_grid) is None
+    assert _best_box(_Seen(stream_grid, comp_grid)) is None
 
 
 def test_the_rhythm_backs_a_heard_line_only_over_its_rival_and_where_the_sound_leans_to_it():
