@@ -30,6 +30,7 @@ class FeatureSlice:
     """Rows `[start, start + len)` of one stream."""
 
     start: int
+    # A block not asked for (`FeatureFile.read(blocks=...)`) is None.
     visual: np.ndarray  # float16 [n, D]
     motion: np.ndarray  # float16 [n, M] (see motion.py)
     audio: np.ndarray  # float16 [n, A]
@@ -226,19 +227,23 @@ class FeatureFile:
     def audio_settings(self) -> dict[str, Any]:
         return json.loads(self._file.attrs["audio"])
 
-    def read(self, start: int, length: int) -> FeatureSlice:
-        """Rows `[start, start + length)`, clipped to the finished part of the file."""
+    def read(self, start: int, length: int, blocks: tuple[str, ...] | None = None) -> FeatureSlice:
+        """Rows `[start, start + length)`, clipped to the finished part of the file; of the
+        feature `blocks` named (`time` and `frame_ok` always), the others None (a search over
+        one block of a long stream reads only that block: a tenth of the bytes for the pictures)."""
         if start < 0 or length < 0:
             raise ValueError(f"bad window start={start} length={length}")
         stop = min(start + length, self.n_steps)
         start = min(start, stop)
         f = self._file
+        wanted = DATASETS if blocks is None else set(blocks) | {"time", "frame_ok"}
         try:
-            window = FeatureSlice(start, *(f[name][start:stop] for name in DATASETS))
+            window = FeatureSlice(start, *(f[name][start:stop] if name in wanted else None for name in DATASETS))
         except (OSError, RuntimeError) as exc:  # a chunk whose checksum fails, or unreadable bytes
             raise GdmError(f"{self.path}: damaged (steps {start} to {stop} do not read back: "
                            f"{' '.join(str(exc).split())[:80]}); delete it and run gdm extract again") from None
-        if not all(np.isfinite(block).all() for block in (window.visual, window.motion, window.audio)):
+        if not all(np.isfinite(block).all() for block in (window.visual, window.motion, window.audio)
+                   if block is not None):
             raise GdmError(f"{self.path}: damaged (steps {start} to {stop} hold NaN or infinite features); "
                            "delete it and run gdm extract again")
         return window

@@ -42,7 +42,7 @@ sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))  # the compi
 from benchkit import in_fresh_process, media_dir, peak_rss_mb, write_report  # noqa: E402
 from benchkit import machine as benchkit_machine  # noqa: E402
 
-FPS, DIM, MOTION = 5.0, 512, 128
+FPS, DIM, MOTION, PICTURE = 5.0, 512, 128, 1024
 FEATURES = dict(backbone="efficientnet_lite0", progress=False)
 
 
@@ -145,7 +145,8 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
         identity = {"fps": FPS, "backbone": "resnet18", "weights": "IMAGENET1K_V1", "input_size": [224, 224],
                     "audio": json.dumps({"n_mels": 64, "present": False}), "preprocessing": "{}",
                     "source_fingerprint": name}
-        return FeatureWriter(path, identity, {"source": name}, {"visual": DIM, "motion": MOTION, "audio": 0}, 256)
+        return FeatureWriter(path, identity, {"source": name},
+                             {"visual": DIM, "motion": MOTION, "audio": 0, "picture": PICTURE}, 256)
 
     rng = np.random.default_rng(seed)
     n = int(stream_hours * 3600 * FPS)
@@ -154,38 +155,46 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
     clip_len, n_clips = int(15 * FPS), int(minutes * 60 / 18)
     starts = np.sort(rng.choice(np.arange(0, n - clip_len, clip_len), size=n_clips, replace=False))
     wanted = {int(s) + k for s in starts for k in range(clip_len)}
-    keep, keep_motion = {}, {}
+    keep, keep_motion, keep_picture = {}, {}, {}
     moving = rng.normal(size=MOTION // 2).astype(np.float32)
+    screen = rng.normal(size=PICTURE).astype(np.float32)
     with writer(directory / "stream.h5", "stream") as w:
         for first in range(0, n, 8192):
             m = min(8192, n - first)
             rows = np.empty((m, DIM), np.float32)
             motion = np.empty((m, MOTION), np.float32)
+            pictures = np.empty((m, PICTURE), np.uint8)
             for k in range(m):
                 state = 0.97 * state + 0.25 * rng.normal(size=DIM).astype(np.float32)
                 rows[k] = base + state
                 moving = 0.8 * moving + 0.6 * rng.normal(size=MOTION // 2).astype(np.float32)
                 motion[k] = np.r_[np.exp(moving), 2 * np.exp(moving)]  # grey-level change per cell: mean, largest
+                screen = 0.97 * screen + 0.25 * rng.normal(size=PICTURE).astype(np.float32)
+                pictures[k] = np.clip(100 + 40 * screen, 0, 255)
                 if first + k in wanted:
                     keep[first + k], keep_motion[first + k] = rows[k].copy(), motion[k].copy()
+                    keep_picture[first + k] = pictures[k].copy()
             w.append(rows.astype(np.float16), motion.astype(np.float16), np.zeros((m, 0), np.float16),
-                     np.arange(first, first + m) / FPS, np.ones(m, bool))
+                     np.arange(first, first + m) / FPS, np.ones(m, bool), pictures)
         w.finish({"duration_s": n / FPS})
     seconds = n / FPS
     onset_t = np.sort(rng.uniform(0, seconds, int(seconds * 10)))  # Breakout: 10 band onsets a second
     onset_b = rng.integers(0, 4, len(onset_t))
-    rows, motion_rows, truth, comp_t, comp_b = [], [], [], [], []
+    rows, motion_rows, picture_rows, truth, comp_t, comp_b = [], [], [], [], [], []
     title = int(3 * FPS)
     for index in rng.permutation(n_clips):
         card = base + rng.normal(size=DIM).astype(np.float32) * 2
         rows += [card] * title  # a still card
         motion_rows += [np.zeros(MOTION, np.float32)] * title
+        picture_rows += [np.full(PICTURE, 77, np.uint8)] * title
         start = int(starts[index])
         at = len(rows) / FPS
         truth.append({"stream_start": start / FPS, "stream_end": (start + clip_len) / FPS})
         rows += [keep[start + k] + 0.3 * rng.normal(size=DIM).astype(np.float32) for k in range(clip_len)]
         motion_rows += [keep_motion[start + k] * rng.uniform(0.8, 1.2, MOTION).astype(np.float32)
                         for k in range(clip_len)]
+        picture_rows += [np.clip(keep_picture[start + k] + rng.normal(0, 6, PICTURE), 0, 255).astype(np.uint8)
+                         for k in range(clip_len)]
         inside = (onset_t >= start / FPS) & (onset_t < (start + clip_len) / FPS)
         comp_t += list(at + onset_t[inside] - start / FPS)
         comp_b += list(onset_b[inside])
@@ -193,7 +202,7 @@ def make_caches(directory: Path, stream_hours: float, minutes: float, seed: int 
         data = np.stack(rows)
         none = np.zeros((len(data), 0), np.float16)
         w.append(data.astype(np.float16), np.stack(motion_rows).astype(np.float16), none, np.arange(len(data)) / FPS,
-                 np.ones(len(data), bool))
+                 np.ones(len(data), bool), np.stack(picture_rows))
         w.finish({"duration_s": len(data) / FPS})
     stream_print = Onsets(np.round(onset_t / FRAME_S), onset_b, seconds)
     order = np.argsort(comp_t, kind="stable")

@@ -43,12 +43,30 @@ class PictureParams:
     max_gap_s: float = 0.6  # bridge short dips (crossfades, flashes) inside a run
     max_candidates: int = 400
     min_motion: float = 0.005  # mean change between steps (1 - raw cosine) below which a run is a still
-    search_dims: int = 128  # best matches are sought on this many principal directions
+    search_dims: int = 128  # best matches are sought on this many principal directions...
+    # ...among every `stream_stride`-th stream step (neighbours 0.2 s apart look alike; a
+    # clip's offset is still found within the +-1 step its runs allow, at half the cost)
+    stream_stride: int = 1
 
 
 View = Callable[[FeatureSlice], np.ndarray]  # what of each step's features is compared
 
 
+def reading(*blocks: str) -> Callable[[View], View]:
+    """Marks a view with the cache blocks it reads: the stream is read for those alone."""
+
+    def mark(view: View) -> View:
+        view.blocks = blocks
+        return view
+
+    return mark
+
+
+def read_for(view: View, video: FeatureFile, start: int, length: int) -> FeatureSlice:
+    return video.read(start, length, getattr(view, "blocks", None))
+
+
+@reading("visual")
 def embedding(window: FeatureSlice) -> np.ndarray:
     """The pooled backbone embedding: what the frame looks like."""
     return window.visual
@@ -74,28 +92,33 @@ class _StreamRows:
     count: int  # rows sampled
 
 
-def _stream_rows(stream: FeatureFile, chunk: int, view: View, dims: int, sample: int = 20000) -> _StreamRows:
+def _stream_rows(stream: FeatureFile, chunk: int, view: View, dims: int, sample: int = 20000,
+                 window: int = 1000) -> _StreamRows:
     """The mean row, range and `dims` principal directions (where the view has more columns)
-    of the stream's rows of `view`; the principal directions and the similarities' spread
-    from at most `sample` steps spread over the stream (a 10-hour stream's every ninth step
-    gives its similarity to a compilation step's mean and spread as well as all of them)."""
+    of the stream's rows of `view`, and their similarities' statistics, from at most `sample`
+    steps: windows of `window` steps spread evenly over a long stream (a 10-hour stream's
+    tenth gives a compilation step's mean similarity and spread as well as all of it, and
+    reading it all again cost a quarter of the search)."""
     total, n, kept = 0.0, 0, []
     low = high = None
-    every = max(1, stream.n_steps // sample)
-    for start in range(0, stream.n_steps, chunk):
-        window = stream.read(start, chunk)
-        rows = view(window)[window.frame_ok].astype(np.float64)
+    if stream.n_steps <= sample:
+        starts, length = range(0, stream.n_steps, chunk), chunk
+    else:
+        starts, length = np.linspace(0, stream.n_steps - window, sample // window).astype(int), window
+    for start in starts:
+        part = read_for(view, stream, int(start), length)
+        rows = view(part)[part.frame_ok].astype(np.float64)
         if not len(rows):
             continue
         total = total + rows.sum(0)
         n += len(rows)
         low = rows.min(0) if low is None else np.minimum(low, rows.min(0))
         high = rows.max(0) if high is None else np.maximum(high, rows.max(0))
-        kept.append(rows[::every].astype(np.float32))
-    width = view(stream.read(0, 1)).shape[1]
+        kept.append(rows.astype(np.float32))
+    width = view(read_for(view, stream, 0, 1)).shape[1]
     centre = (total / max(n, 1)).astype(np.float32) if n else np.zeros(width, np.float32)
     rows = _normalised(np.concatenate(kept), centre) if kept else np.zeros((0, width), np.float32)
-    gram = (rows.T.astype(np.float64) @ rows.astype(np.float64))
+    gram = (rows.T @ rows).astype(np.float64)
     low = low if low is not None else np.zeros(width)
     high = high if high is not None else np.zeros(width)
     if len(centre) <= dims or len(rows) < dims:
@@ -144,7 +167,8 @@ class PictureCheck:
         j = np.round(stream_start_s * fps + speed * (i - start_s * fps)).astype(np.int64)
         ok = (j >= 0) & (j < self.stream.n_steps) & self.comp[i].any(1)
         if ok.any():
-            rows = self.view(self.stream.read(int(j[ok].min()), int(j[ok].max() - j[ok].min() + 1)))[j[ok] - j[ok].min()]
+            first = int(j[ok].min())
+            rows = self.view(read_for(self.view, self.stream, first, int(j[ok].max()) - first + 1))[j[ok] - first]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
         z[self.still[i]] = np.nan
@@ -186,9 +210,12 @@ def _top_columns(sims: np.ndarray, k: int, block: int = 16) -> np.ndarray:
     m, n = sims.shape
     if n <= k * block * 2:
         return np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    padded = np.pad(sims, ((0, 0), (0, -n % block)), constant_values=-np.inf)
+    padded = np.pad(sims, ((0, 0), (0, -n % block)), constant_values=-np.inf) if n % block else sims
     blocks = padded.reshape(m, -1, block)
-    best_blocks = np.argpartition(-blocks.max(axis=2), k - 1, axis=1)[:, :k]  # [m, k]
+    maxima = padded
+    while maxima.shape[1] > blocks.shape[1]:  # pairwise halving: numpy's max over a short last axis is slower
+        maxima = np.maximum(maxima[:, 0::2], maxima[:, 1::2])
+    best_blocks = np.argpartition(-maxima, k - 1, axis=1)[:, :k]  # [m, k]
     candidates = np.take_along_axis(blocks, best_blocks[:, :, None], 1).reshape(m, -1)  # [m, k * block]
     columns = (best_blocks[:, :, None] * block + np.arange(block)).reshape(m, -1)
     pick = np.argpartition(-candidates, k - 1, axis=1)[:, :k]
@@ -229,13 +256,14 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     top_sim = np.full((m, k), -np.inf, np.float32)
     top_idx = np.zeros((m, k), np.int64)
     for start in range(0, n, params.chunk_steps):
-        window = stream.read(start, params.chunk_steps)
-        s = _normalised(stream_view(window), centre)
-        s[~window.frame_ok] = 0.0
-        sims = c_search @ (s @ basis if basis is not None else s).T  # [m, chunk]
+        window = read_for(stream_view, stream, start, params.chunk_steps)
+        every = slice(None, None, params.stream_stride)
+        s = _normalised(stream_view(window)[every], centre)
+        s[~window.frame_ok[every]] = 0.0
+        sims = c_search @ (s @ basis if basis is not None else s).T  # [m, chunk / stride]
         part = _top_columns(sims, min(k, sims.shape[1]))
         both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
-        both_idx = np.concatenate([top_idx, part + start], 1)
+        both_idx = np.concatenate([top_idx, part * params.stream_stride + start], 1)
         keep = np.argsort(-both_sim, axis=1)[:, :k]
         top_sim, top_idx = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
         if progress:
@@ -262,7 +290,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
             lo, hi = max(a, -offset), min(b, n - offset)
             if hi - lo < min_len:
                 continue
-            diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream_view(stream.read(lo + offset, hi - lo)), centre))
+            diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(stream_view(read_for(stream_view, stream, lo + offset, hi - lo)), centre))
             found.append((float(first[lo:hi].mean()), float(hit[lo:hi].mean()), offset, lo, hi,
                           float(diag.mean())))
 
@@ -315,7 +343,7 @@ def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, view: View, cent
     lo, hi = max(0, a - limit, -offset), min(len(c), b + limit, stream.n_steps - offset)
     if hi <= lo:
         return a, b
-    diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(view(stream.read(lo + offset, hi - lo)), centre))
+    diag = np.einsum("ij,ij->i", c[lo:hi], _normalised(view(read_for(view, stream, lo + offset, hi - lo)), centre))
 
     def grows(j: int) -> bool:
         neighbour = (owner[j] >= 0 and owner[j] != index) or junction[j]

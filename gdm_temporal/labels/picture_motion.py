@@ -42,7 +42,7 @@ class MotionCheck:
         """None where either video's cache has no motion block."""
         if not stream.motion_dim or not compilation.motion_dim:
             return None
-        rhythm = np.concatenate([_rhythm(stream.read(start, chunk).motion)
+        rhythm = np.concatenate([_rhythm(stream.read(start, chunk, ("motion",)).motion)
                                  for start in range(0, stream.n_steps, chunk)] or [np.zeros(0)])
         return cls(rhythm, _rhythm(compilation.read(0, compilation.n_steps).motion), stream.fps)
 

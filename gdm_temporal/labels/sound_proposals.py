@@ -56,18 +56,16 @@ def _window_votes(compilation: Onsets, stream: PrintIndex, speed: float, lo_s: f
     # One vote per constellation per line, however many of its jittered hashes hit.
     _, first = np.unique(ids * span + key, return_index=True)
     key, weight, window = key[first], weight[first], window[first]
-    cells, votes = [], []
-    for earlier in (0, 1):  # each vote counts in the window starting at its half-window and the one before
-        cell, inverse = np.unique((window - earlier) * span + key, return_inverse=True)
-        own = np.bincount(inverse.ravel(), weights=weight)
-        total = own.copy()
-        for d in (-1, 1):  # a line's votes spill into the next bin: count each with its neighbours
-            k = np.searchsorted(cell, cell + d).clip(0, len(cell) - 1)
-            total += np.where(cell[k] == cell + d, own[k], 0.0)
-        cells.append(cell)
-        votes.append(total)
-    cells, inverse = np.unique(np.concatenate(cells), return_inverse=True)
-    votes = np.bincount(inverse.ravel(), weights=np.concatenate(votes))
+    cell, inverse = np.unique(window * span + key, return_inverse=True)
+    own = np.bincount(inverse.ravel(), weights=weight)
+    total = own.copy()
+    for d in (-1, 1):  # a line's votes spill into the next bin: count each with its neighbours
+        k = np.searchsorted(cell, cell + d).clip(0, len(cell) - 1)
+        total += np.where(cell[k] == cell + d, own[k], 0.0)
+    # Each vote counts in the window starting at its half-window and in the one before (the
+    # same cells a window earlier, with the same totals).
+    cells, inverse = np.unique(np.concatenate([cell, cell - span]), return_inverse=True)
+    votes = np.bincount(inverse.ravel(), weights=np.concatenate([total, total]))
     window, intercept = cells // span, (cells % span + base) * BIN_S
     mine = (window * step >= lo_s) & (window * step < hi_s)
     top = _top_per_window(window[mine], votes[mine], params.per_window)
