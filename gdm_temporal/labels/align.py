@@ -57,6 +57,7 @@ class AlignParams:
     # as much as among all but one clip (Space Invaders, plain). The motion grids' and the
     # small pictures' searches lose clips that way (Breakout under music: 4 of 6 to 1).
     embedding_stride: int = 2
+    handover_s: float = 2.0  # a stretch the picture gives from a clip heard and seen to its heard neighbour
 
 
 def align(stream: FeatureFile, compilation: FeatureFile, params: AlignParams = AlignParams(),
@@ -105,7 +106,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
     looked_at = [_looked_at(p, h, checks, rhythm, params, joins) for p, h in heard]
-    return fuse(seen, _taken_back(looked_at, checks, params), duration)
+    return fuse(seen, _taken_back(_handed_over(looked_at, checks, params), checks, params), duration)
 
 
 def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
@@ -148,6 +149,59 @@ def _looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: M
     grown = _grown(heard, check, params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(grown, status="match", evidence="sound and picture", confidence=1 - doubt)
+
+
+def _handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+    """Two clips the sound placed one after the other, the surer seen and heard: where, at the
+    edge they share, the picture follows the other clip's line and not the surer one's for at
+    least `handover_s`, the surer clip's sound carried its line past its clip (a march or a
+    serve the game replays) and the stretch goes to the other clip, whose line the picture
+    then confirms or not over its new stretch."""
+    out = list(heard)
+    fps = checks[0].stream.fps
+    for k in range(len(out) - 1):
+        for sure_at, other_at in ((k + 1, k), (k, k + 1)):
+            sure, other = out[sure_at], out[other_at]
+            if not (sure.found and other.found) or abs(out[k].end - out[k + 1].start) > 1e-6 \
+                    or sure.evidence != "sound and picture" or sure.status != "match" \
+                    or (other.status == "match" and other.evidence == "sound and picture"):
+                continue
+            lo, hi = sure.start, sure.end
+            steps, best = None, -np.inf
+            for check in checks:
+                theirs = check.z_steps(lo, hi, other.stream_at(lo), other.speed)
+                own = check.z_steps(lo, hi, sure.stream_at(lo), sure.speed)
+                smooth = [_smoothed(z) for z in (theirs, own)]
+                if np.nanmean(theirs[: int(params.handover_s * fps)]) > best:
+                    best, steps = np.nanmean(theirs[: int(params.handover_s * fps)]), smooth
+            if steps is None:
+                continue
+            theirs, own = steps if sure_at == k + 1 else (steps[0][::-1], steps[1][::-1])
+            held = 0
+            # (a still step, NaN, neither holds nor breaks the stretch, nor counts towards it)
+            while held < len(theirs) // 2 and not (theirs[held] < params.grow_z or theirs[held] - own[held] < params.grow_z):
+                held += 1  # (at most half: the picture confirmed the surer clip's line over it)
+            if np.isfinite(theirs[:held]).sum() < params.handover_s * fps:
+                continue
+            edge = lo + held / fps if sure_at == k + 1 else hi - held / fps
+            if sure_at == k + 1:
+                out[sure_at], out[other_at] = sure.spanning(edge, sure.end), other.spanning(other.start, edge)
+            else:
+                out[sure_at], out[other_at] = sure.spanning(sure.start, edge), other.spanning(edge, other.end)
+            given = out[other_at]
+            z = max(c.z_along(given.start, given.end, given.stream_start, given.speed) for c in checks)
+            if z >= params.confirm_z:
+                doubt = (1 - (given.confidence or 0.0)) * float(np.exp(-z / params.confirm_z))
+                out[other_at] = replace(given, status="match", evidence="sound and picture", confidence=1 - doubt)
+    return out
+
+
+def _smoothed(z: np.ndarray) -> np.ndarray:
+    """3-step means of the steps that have a value; NaN where none of the three has."""
+    valid = np.isfinite(z).astype(float)
+    total = np.convolve(np.nan_to_num(z, nan=0.0), np.ones(3), mode="same")
+    count = np.convolve(valid, np.ones(3), mode="same")
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:

@@ -169,13 +169,21 @@ def _agreement(seen: _Seen, box: Box) -> float:
     return (motion + pictures) / 2
 
 
-def _best_box(seen: _Seen) -> tuple[Box, float] | None:
-    box, best = Box(), _agreement(seen, Box())
+def _best_box(seen: _Seen | list[_Seen]) -> tuple[Box, float] | None:
+    """The box under which what the videos show agrees best: over several stretches (anchored
+    clips), the median of their agreements, so a clip whose line is wrong in part (a sound
+    carried past its clip) does not pull the geometry to its own."""
+    stretches = seen if isinstance(seen, list) else [seen]
+
+    def agreement(box: Box) -> float:
+        return float(np.median([_agreement(s, box) for s in stretches]))
+
+    box, best = Box(), agreement(Box())
     for _ in range(2):  # width, then height, twice: the two barely interact
         for axis in ("width", "height"):
             for size in _SIZES:
                 candidate = Box(float(size), box.height) if axis == "width" else Box(box.width, float(size))
-                value = _agreement(seen, candidate)
+                value = agreement(candidate)
                 if value > best + 1e-9:
                     box, best = candidate, value
     return (box, best) if best >= MIN_FIT else None
@@ -210,9 +218,8 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
         return None
     steps = sum(len(r) for r in rows_c)
     every, every_picture = -(-steps // _FIT_STEPS), -(-steps // _FIT_PICTURES)  # thinned: the fit is as good
-    seen = _Seen(*(np.concatenate(r)[::every] for r in (rows_s, rows_c)),
-                 *((np.concatenate(r)[::every_picture] for r in (pictures_s, pictures_c)) if pictures else (None, None)))
-    return _best_box(seen)
+    return _best_box([_Seen(a[::every], b[::every], *((p[::every_picture], q[::every_picture]) if pictures else (None, None)))
+                      for a, b, p, q in zip(rows_s, rows_c, pictures_s, pictures_c)])
 
 
 def _typical(video: FeatureFile, pictures: bool, sample: int = 20000, chunk: int = 16384

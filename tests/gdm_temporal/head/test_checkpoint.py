@@ -2,6 +2,7 @@
 
 import pickle
 
+import pytest
 import torch
 
 from conftest import assert_one_line_error
@@ -57,3 +58,21 @@ def test_head_refuses_features_of_another_backbone(tmp_path, trained_head, datas
     (tmp_path / "m.csv").write_text(f"video,labels,split\n{other},{dataset / 'stream13.json'},test\n")
     result = gdm("evaluate", trained_head, tmp_path / "m.csv")
     assert_one_line_error(result, "trained on resnet18", "efficientnet_lite0")
+
+
+def test_a_head_trained_before_the_picture_block_scores_new_caches(trained_head, dataset):
+    """Schema /3 only added a block heads do not read: a head that recorded /2 features is kept."""
+    import copy
+
+    from gdm_features import FeatureFile, GdmError
+    from gdm_temporal.head.checkpoint import check_features, load_head
+
+    _, config, _ = load_head(trained_head)
+    older = copy.deepcopy(config)
+    older["features"]["schema"] = "gdm.features/2"  # what a head trained then recorded
+    [cache] = [p for p in (dataset / "cache").glob("*.h5") if "stream13" in FeatureFile(p).attrs["source"]]
+    with FeatureFile(cache) as features:
+        check_features(older, features, "stream13")
+        older["features"]["input_size"] = [224, 224]
+        with pytest.raises(GdmError, match="input_size"):
+            check_features(older, features, "stream13")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gdm_temporal.labels import audio_print as ap
-from gdm_temporal.labels.align import AlignParams, _taken_back
+from gdm_temporal.labels.align import AlignParams, _handed_over, _taken_back
 from gdm_temporal.labels.pieces import Piece, fuse, labels_from, one_per_clip
 from gdm_temporal.labels.sound_match import sound_pieces
 
@@ -192,6 +192,39 @@ def test_a_line_the_sound_carried_past_its_clip_gives_the_stretch_back():
     # Where the picture sees neither line, or the claim's own, nothing changes.
     for seen_lines in ({}, {86.6: 2.2, round(196.2, 1): 2.0}):
         assert _taken_back([claim, neighbour], [LinesSeen(seen_lines)], AlignParams()) == [claim, neighbour]
+
+
+class LinesSeenUntil(LinesSeen):
+    """As LinesSeen, each line's z-score holding until a compilation second, 0 after it."""
+
+    def __init__(self, z_until_by_intercept, fps=5.0):
+        super().__init__({}, fps)
+        self.z_until = z_until_by_intercept
+
+    def z_steps(self, start_s, end_s, stream_start_s, speed):
+        z, until = self.z_until.get(round(stream_start_s - speed * start_s, 1), (0.0, np.inf))
+        times = start_s + np.arange(int(round((end_s - start_s) * self.stream.fps))) / self.stream.fps
+        return np.where(times < until, z, 0.0)
+
+
+def test_a_heard_neighbour_gets_back_the_stretch_the_picture_sees_on_its_line():
+    # Space Invaders, letterboxed: the march carried a clip seen and heard (line 344.9) back
+    # over the end of the clip before it (line 97.1, heard unsure), whose line the picture
+    # follows until 25.4 s.
+    before, after = heard(13.2, 18.0, 97.1 + 13.2, "low confidence", 0.2), \
+        replace(heard(18.0, 38.2, 344.9 + 18.0), evidence="sound and picture")
+    seen_lines = LinesSeenUntil({97.1: (2.0, 25.4), 344.9: (0.4, np.inf)})
+    [given, kept] = _handed_over([before, after], [seen_lines], AlignParams())
+    assert given.end == pytest.approx(25.4, abs=0.3) and kept.start == given.end
+    assert kept.stream_start == pytest.approx(344.9 + kept.start)
+    assert (given.status, given.evidence) == ("match", "sound and picture")
+    # A picture that does not prefer the neighbour's line by a clear margin changes nothing;
+    # nor may it take more than half the surer clip.
+    weak = LinesSeenUntil({97.1: (1.2, 25.4), 344.9: (0.4, np.inf)})
+    assert _handed_over([before, after], [weak], AlignParams()) == [before, after]
+    everywhere = LinesSeenUntil({97.1: (2.0, np.inf), 344.9: (0.4, np.inf)})
+    [_, kept] = _handed_over([before, after], [everywhere], AlignParams())
+    assert kept.start == pytest.approx(28.1, abs=0.3)
 
 
 def test_crossfade_overlap_is_no_conflict():
