@@ -268,10 +268,15 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         top_sim, top_idx = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
         if progress:
             progress(min(n, start + params.chunk_steps), n)
-    # A step with nothing to compare (no frame, a flat card) ties with every stream step; its
-    # "best" ones are the same few for every such step, so a stretch of them would line up as
-    # a diagonal. They vote for nothing.
-    top_idx[~c.any(axis=1)] = _NOTHING
+    # A step with nothing to compare (no frame, a flat card) ties with every stream step: it
+    # votes for nothing. The steps of a still picture (a card, a pause) all have the same best
+    # matches, which line up as a diagonal through a still stretch of the stream; sought among
+    # every other stream step, each vote reaches a step further either way and a card's steps
+    # join a clip's run (Super Mario's purple title card onto the dark screen before a level):
+    # there they vote for nothing either. (Among every step, a pause inside a clip still votes:
+    # without, Ms. Pac-Man lost a clip under four of the seven edits.)
+    still = _step_motion(comp.visual) < params.min_motion
+    top_idx[~c.any(axis=1) | (still & (params.stream_stride > 1))] = _NOTHING
     offsets = top_idx - np.arange(m)[:, None]  # [m, k] offsets of each step's best matches
     votes = Counter(offsets.ravel().tolist())
     min_len = max(1, int(round(params.min_run_s * fps)))
@@ -328,7 +333,6 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     count = max(stats.count, 1)
     mean = c64 @ stats.row_sum / count
     std = np.sqrt(np.maximum(((c64 @ stats.gram) * c64).sum(1) / count - mean**2, 0.0)) + 1e-3
-    still = _step_motion(comp.visual) < params.min_motion
     return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx)
 
 
