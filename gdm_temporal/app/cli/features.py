@@ -80,9 +80,10 @@ def inspect(features, as_json):
     with FeatureFile(features, allow_partial=True) as f:
         attrs = f.attrs
         n_steps, visual_dim, motion_dim, audio_dim = f.n_steps, f.visual_dim, f.motion_dim, f.audio_dim
+        picture_dim = f.picture_dim
     if as_json:
         click.echo(json.dumps({"path": str(Path(features)), "n_steps": n_steps, "visual_dim": visual_dim,
-                               "motion_dim": motion_dim, "audio_dim": audio_dim, "attrs": {k: _json_value(v) for k, v in attrs.items()}},
+                               "motion_dim": motion_dim, "audio_dim": audio_dim, "picture_dim": picture_dim, "attrs": {k: _json_value(v) for k, v in attrs.items()}},
                               indent=2))
         return
     fps = float(attrs["fps"])
@@ -100,6 +101,8 @@ def inspect(features, as_json):
     rows.append(("motion dataset", f"[{n_steps}, {motion_dim}] float16 (change per grid cell: mean, largest)"))
     rows.append(("audio dataset", f"[{n_steps}, {audio_dim}] float16"
                                   + ("" if audio_dim else " (the video has no audio)")))
+    side = int(round(picture_dim ** 0.5))
+    rows.append(("picture dataset", f"[{n_steps}, {picture_dim}] uint8 (each step's frame as a {side}x{side} grey picture)"))
     shown = {"n_steps", "complete", "backbone", "weights", "fps", "duration_s"}
     rows += [(key, str(attrs[key])) for key in sorted(set(attrs) - shown)]
     click.echo(f"{features}: {state}")

@@ -65,4 +65,6 @@ def test_inspect_json_keeps_numbers_and_booleans(event_video, tmp_path, gdm):
     attrs = data["attrs"]
     assert attrs["complete"] is True and isinstance(attrs["fps"], float) and isinstance(attrs["n_steps"], int)
     assert isinstance(attrs["audio"], dict) and isinstance(attrs["input_size"], list)
-    assert "np." not in gdm("inspect", path).stdout
+    assert (data["motion_dim"], data["picture_dim"]) == (128, 1024)
+    text = gdm("inspect", path).stdout
+    assert "np." not in text and "picture dataset     [50, 1024] uint8" in text
