@@ -2,8 +2,9 @@
 by its picture and its sound together.
 
 The picture (`picture_match.py`) finds runs of compilation steps whose embeddings match the
-stream along one offset, and again runs whose motion grids match, compared in the geometry the
-editor gave the compilation (`picture_geometry.py`: a letterbox, a 9:16 crop); the screen's
+stream along one offset, and again runs whose motion grids match and runs whose small grey
+pictures match, both compared in the geometry the editor gave the compilation
+(`picture_geometry.py`: a letterbox, a 9:16 crop); the screen's
 rhythm (`picture_motion.py`) backs a line the sound found over the sound's other line; the sound (`audio_print.py`, `sound_match.py`) finds stretches whose
 onset rhythm matches it along one line (speed changes included). `pieces.fuse` joins them: a
 clip both find on one line is confirmed ("sound and picture"), one found by either alone is
@@ -159,35 +160,30 @@ def _handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignPa
     then confirms or not over its new stretch."""
     out = list(heard)
     fps = checks[0].stream.fps
+    reach = int(params.handover_s * fps)
     for k in range(len(out) - 1):
+        if abs(out[k].end - out[k + 1].start) > 1e-6:
+            continue
         for sure_at, other_at in ((k + 1, k), (k, k + 1)):
             sure, other = out[sure_at], out[other_at]
-            if not (sure.found and other.found) or abs(out[k].end - out[k + 1].start) > 1e-6 \
-                    or sure.evidence != "sound and picture" or sure.status != "match" \
+            if not (sure.found and other.found) or sure.evidence != "sound and picture" or sure.status != "match" \
                     or (other.status == "match" and other.evidence == "sound and picture"):
                 continue
-            lo, hi = sure.start, sure.end
-            steps, best = None, -np.inf
-            for check in checks:
-                theirs = check.z_steps(lo, hi, other.stream_at(lo), other.speed)
-                own = check.z_steps(lo, hi, sure.stream_at(lo), sure.speed)
-                smooth = [_smoothed(z) for z in (theirs, own)]
-                if np.nanmean(theirs[: int(params.handover_s * fps)]) > best:
-                    best, steps = np.nanmean(theirs[: int(params.handover_s * fps)]), smooth
-            if steps is None:
-                continue
-            theirs, own = steps if sure_at == k + 1 else (steps[0][::-1], steps[1][::-1])
+            # Per step of the surer clip, from the shared edge inwards: z-scores along the other
+            # clip's line and its own, in the comparison that sees the other line best there.
+            from_edge = slice(None) if sure_at == k + 1 else slice(None, None, -1)
+            theirs, own = max(([c.z_steps(sure.start, sure.end, p.stream_at(sure.start), p.speed)[from_edge]
+                                for p in (other, sure)] for c in checks),
+                              key=lambda pair: np.nan_to_num(np.nanmean(pair[0][:reach]), nan=-np.inf))
+            theirs, own = _smoothed(theirs), _smoothed(own)
             held = 0
             # (a still step, NaN, neither holds nor breaks the stretch, nor counts towards it)
             while held < len(theirs) // 2 and not (theirs[held] < params.grow_z or theirs[held] - own[held] < params.grow_z):
                 held += 1  # (at most half: the picture confirmed the surer clip's line over it)
-            if np.isfinite(theirs[:held]).sum() < params.handover_s * fps:
+            if np.isfinite(theirs[:held]).sum() < reach:
                 continue
-            edge = lo + held / fps if sure_at == k + 1 else hi - held / fps
-            if sure_at == k + 1:
-                out[sure_at], out[other_at] = sure.spanning(edge, sure.end), other.spanning(other.start, edge)
-            else:
-                out[sure_at], out[other_at] = sure.spanning(sure.start, edge), other.spanning(edge, other.end)
+            edge = sure.start + held / fps if sure_at == k + 1 else sure.end - held / fps
+            out[k], out[k + 1] = out[k].spanning(out[k].start, edge), out[k + 1].spanning(edge, out[k + 1].end)
             given = out[other_at]
             z = max(c.z_along(given.start, given.end, given.stream_start, given.speed) for c in checks)
             if z >= params.confirm_z:

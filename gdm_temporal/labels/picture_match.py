@@ -115,7 +115,7 @@ def _stream_rows(stream: FeatureFile, chunk: int, view: View, dims: int, sample:
         low = rows.min(0) if low is None else np.minimum(low, rows.min(0))
         high = rows.max(0) if high is None else np.maximum(high, rows.max(0))
         kept.append(rows.astype(np.float32))
-    width = view(read_for(view, stream, 0, 1)).shape[1]
+    width = kept[0].shape[1] if kept else view(read_for(view, stream, 0, 1)).shape[1]
     centre = (total / max(n, 1)).astype(np.float32) if n else np.zeros(width, np.float32)
     rows = _normalised(np.concatenate(kept), centre) if kept else np.zeros((0, width), np.float32)
     gram = (rows.T @ rows).astype(np.float64)
