@@ -91,3 +91,15 @@ def test_the_commands_the_demo_suggests_chain_into_a_reel_and_an_edl(demo_run):
     cold_doc = json.loads((cwd / cold_started.stdout.split()[0]).read_text())
     assert cold_doc["model"]["scorer"] == "cold-start"
     assert all(0 <= s["score"] <= 1 and s["end"] - s["start"] >= 2 - 1e-6 for s in cold_doc["segments"])
+
+
+def test_inspect_describes_a_cache_the_demo_made(demo_run):
+    """The README's `gdm inspect cache/<key>.h5`, on one of the demo's caches, by relative path."""
+    cwd, _ = demo_run
+    cache = sorted((cwd / "demo-output" / "cache").glob("*.h5"))[0].relative_to(cwd)
+    shown = typed(f"gdm inspect {cache}", cwd)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"{cache}: complete")
+    for line in ("visual dataset", "motion dataset", "audio dataset",
+                 "picture dataset     [", "1024] uint8 (each step's frame as a 32x32 grey picture)"):
+        assert line in shown.stdout, line
