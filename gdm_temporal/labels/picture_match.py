@@ -42,7 +42,9 @@ class PictureParams:
     extend_s: float = 0.6  # how far a match may grow into a crossfade
     max_gap_s: float = 0.6  # bridge short dips (crossfades, flashes) inside a run
     max_candidates: int = 400
-    min_motion: float = 0.005  # mean change between steps (1 - raw cosine) below which a run is a still
+    min_motion: float = 0.005  # change between steps' embeddings (1 - raw cosine) below which a step is still...
+    still_levels: int = 2  # ...and, where the cache has pictures, the largest change of a picture's cell
+    max_still_share: float = 0.5  # a run with more steps standing still than this is a card or a pause
     search_dims: int = 128  # best matches are sought on this many principal directions...
     # ...among every `stream_stride`-th stream step (neighbours 0.2 s apart look alike; a
     # clip's offset is still found within the +-1 step its runs allow, at half the cost)
@@ -231,9 +233,17 @@ def _step_motion(visual: np.ndarray) -> np.ndarray:
     return np.maximum(np.r_[change, 0.0], np.r_[0.0, change]) if len(x) else np.zeros(0, np.float32)
 
 
-def _motion(visual: np.ndarray) -> float:
-    """Mean change between consecutive raw embeddings: 0 for a still picture."""
-    return float(np.mean(_step_motion(visual))) if len(visual) > 1 else 0.0
+def standing_still(steps: FeatureSlice, params: PictureParams) -> np.ndarray:
+    """Per step, whether the picture stands still (a card, a pause): its embedding hardly
+    changes from the step before or after, nor, where the cache has pictures, does any cell of
+    its small grey picture change by more than `still_levels` (re-encoding's flicker). The
+    embedding's change alone took a letterboxed Ms. Pac-Man, its sprites small in less than
+    half the frame, for a card, and two of six clips were lost as stills."""
+    still = _step_motion(steps.visual) < params.min_motion
+    if steps.picture is None or len(steps.picture) < 2:
+        return still
+    change = np.abs(np.diff(steps.picture.astype(np.int16), axis=0)).max(axis=1)
+    return still & (np.maximum(np.r_[change, 0], np.r_[0, change]) <= params.still_levels)
 
 
 def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: PictureParams = PictureParams(),
@@ -308,6 +318,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
             matches.append((offset, a + ra, a + rb, similarity, top_share, density))
     pieces: list[Piece] = []
     limit = int(round(params.extend_s * fps))
+    standing = standing_still(comp, params)
     junction = np.zeros(m, bool)  # short unclaimed gaps between two matches: crossfades
     for a, b in runs(owner < 0, 0, 1):
         if 0 < a and b < m and b - a <= limit:
@@ -317,7 +328,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
                                        index, limit)
         # A still stretch (a card, a black or paused screen) looks the same at every offset of
         # any still moment of the stream: the picture cannot place it in time.
-        if _motion(comp.visual[a:b]) < params.min_motion:
+        if standing[a:b].mean() > params.max_still_share:
             owner[a:b] = -1  # reported as no match
             continue
         confident = top_share >= params.min_top_share and density >= params.min_density \
