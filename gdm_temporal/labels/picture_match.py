@@ -183,23 +183,36 @@ class PictureCheck:
     def rival_z(self, start_s: float, end_s: float, stream_start_s: float, speed: float, n: int = 8) -> float:
         """The best `z_along` of the other lines the stretch's top matches vote for (more than
         1 s from this one): how well the stream elsewhere explains the same pictures."""
+        return rival_z([self], start_s, end_s, stream_start_s, speed, n)
+
+    def votes(self, start_s: float, end_s: float) -> np.ndarray:
+        """The offsets (stream step minus compilation step) its steps' top matches vote for,
+        one per vote."""
         fps = self.stream.fps
         a, b = int(round(start_s * fps)), min(len(self.comp), int(round(end_s * fps)))
-        if b <= a:
-            return 0.0
         voted = self.top_idx[a:b] >= 0  # (a step with nothing to compare votes for nothing)
-        offsets = (self.top_idx[a:b] - np.arange(a, b)[:, None])[voted]
-        values, counts = np.unique(offsets, return_counts=True)
-        own = stream_start_s * fps - a
-        best = 0.0
-        for offset in values[np.argsort(-counts)]:
-            if abs(offset - own) <= fps:
-                continue
-            best = max(best, self.z_along(start_s, end_s, (a + offset) / fps, speed))
-            n -= 1
-            if n == 0:
-                break
-        return best
+        return (self.top_idx[a:b] - np.arange(a, b)[:, None])[voted]
+
+
+def rival_z(checks: list[PictureCheck], start_s: float, end_s: float, stream_start_s: float, speed: float,
+            n: int = 8) -> float:
+    """The best summed `z_along` of `checks` over the other lines (more than 1 s from this one)
+    their top matches vote for most, `n` of them."""
+    fps = checks[0].stream.fps
+    a = int(round(start_s * fps))
+    if int(round(end_s * fps)) <= a:
+        return 0.0
+    values, counts = np.unique(np.concatenate([check.votes(start_s, end_s) for check in checks]), return_counts=True)
+    own = stream_start_s * fps - a
+    best = 0.0
+    for offset in values[np.argsort(-counts)]:
+        if abs(offset - own) <= fps:
+            continue
+        best = max(best, sum(check.z_along(start_s, end_s, (a + offset) / fps, speed) for check in checks))
+        n -= 1
+        if n == 0:
+            break
+    return best
 
 
 _NOTHING = -(10**9)  # the best match of a step with nothing to compare
