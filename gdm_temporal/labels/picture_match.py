@@ -253,7 +253,7 @@ def standing_still(steps: FeatureSlice, params: PictureParams) -> np.ndarray:
     embedding's change alone took a letterboxed Ms. Pac-Man, its sprites small in less than
     half the frame, for a card, and two of six clips were lost as stills."""
     still = _step_motion(steps.visual) < params.min_motion
-    if steps.picture is None or len(steps.picture) < 2:
+    if steps.picture is None or not steps.picture.size:  # (a cache without the picture block)
         return still
     change = np.abs(np.diff(steps.picture.astype(np.int16), axis=0)).max(axis=1)
     return still & (np.maximum(np.r_[change, 0], np.r_[0, change]) <= params.still_levels)
