@@ -133,15 +133,17 @@ def _joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[Pic
 
 
 def _overlaps_split(pieces: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
-    """Two matches seen and heard that overlap (each grown, or found, past a cut between
-    look-alike scenes) end and start where the picture passes from one line to the other,
-    within `join_slack_s` of the overlap; a crossfade's two lines meet in its middle. (Between
-    two clips found by the picture alone, their searches' own edges were better: on Super
-    Mario, a clip's start 0.5 s late where it was exact.)"""
+    """Two matches the picture sees, one of them heard too, that overlap or meet (each grown,
+    or found, past a cut between look-alike scenes, and the overlap given to one) end and start
+    where the picture passes from one line to the other, within `join_slack_s` of the overlap;
+    a crossfade's two lines meet in its middle. (Between two clips found by the picture alone,
+    their searches' own edges were better: on Super Mario, a clip's start 0.5 s late where it
+    was exact.)"""
     out = list(pieces)
     for k in range(len(out) - 1):
         a, b = out[k], out[k + 1]
-        if b.start < a.end and all(p.status == "match" and p.evidence == "sound and picture" for p in (a, b)):
+        if b.start <= a.end + 1e-6 and all(p.status == "match" and "picture" in (p.evidence or "") for p in (a, b)) \
+                and "sound and picture" in (a.evidence, b.evidence):
             out[k], out[k + 1] = _split_by_picture(a, b, b.start - params.join_slack_s, a.end + params.join_slack_s,
                                                    checks)
     return out
@@ -215,7 +217,7 @@ def _looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: M
             z, check = value, candidate
     moves = _in_rhythm(sound, rhythm, params)
     if check is None and moves is None:
-        return heard
+        return _rival_seen(heard, sound, checks, params)
     doubt = 1 - heard.confidence  # each witness that backs the line takes its share of the doubt away
     if check is not None:
         doubt *= float(np.exp(-z / params.confirm_z))
@@ -224,6 +226,27 @@ def _looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: M
     grown = _grown(heard, check, params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(grown, status="match", evidence="sound and picture", confidence=1 - doubt)
+
+
+def _rival_seen(heard: Piece, sound: Heard, checks: list[PictureCheck], params: AlignParams) -> Piece:
+    """A clip the sound left unsure between its line and a rival line, whose picture follows
+    the rival and not the line: the sound heard the clip, and the picture tells which of the
+    two passages it heard (Ms. Pac-Man's waka-waka sounds alike from any passage of a maze).
+    Held to the test a line the sound chose is held to: along the rival, a mean z-score >=
+    `confirm_z` in some comparison, `picture_lead` above the sound's own line and the other
+    lines its top matches suggest."""
+    if sound.rival is None or heard.status == "match":
+        return heard
+    rival = replace(heard, stream_start=sound.rival.stream_at(heard.start), stream_end=sound.rival.stream_at(heard.end),
+                    speed=sound.rival.speed)
+    for check in checks:
+        z = check.z_along(heard.start, heard.end, rival.stream_start, rival.speed)
+        if z >= params.confirm_z \
+                and z - max(check.z_along(heard.start, heard.end, heard.stream_start, heard.speed),
+                            check.rival_z(heard.start, heard.end, rival.stream_start, rival.speed)) >= params.picture_lead:
+            return replace(rival, status="match", evidence="sound and picture",
+                           confidence=1 - float(np.exp(-z / params.confirm_z)))
+    return heard
 
 
 def _handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:

@@ -1,6 +1,8 @@
-"""Where two clips seen and heard meet: at the step where the picture passes from one line to
-the other, on feature files whose truth is known to the step (the benchmark's edits are in
-tools/bench_align.py: Breakout's combined edits went from 0.65 s beyond the allowance to 0)."""
+"""The picture's say on clips the sound found: where two clips seen and heard meet (at the step
+where the picture passes from one line to the other), and which of the sound's two lines an
+unsure clip is on; on feature files whose truth is known to the step (the benchmark's edits are
+in tools/bench_align.py: Breakout's combined edits went from 0.65 s beyond the allowance to 0,
+Ms. Pac-Man's channel edit from 1.69 s)."""
 
 import json
 
@@ -9,7 +11,7 @@ import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
-from gdm_temporal.labels.align import AlignParams, _joined_by_picture, _overlaps_split
+from gdm_temporal.labels.align import AlignParams, _joined_by_picture, _overlaps_split, _rival_seen
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Line
@@ -34,9 +36,11 @@ def _features(path, visual):
 @pytest.fixture
 def check(tmp_path):
     rng = np.random.default_rng(0)
-    walk = np.cumsum(rng.normal(size=(200, 32)), axis=0)  # neighbouring steps alike, as a game's are
-    stream = _features(tmp_path / "stream.h5", walk + 3 * rng.normal(size=walk.shape))
-    cut = np.concatenate([walk[20:70], walk[120:170]]) + 3 * rng.normal(size=(100, 32))  # re-encoded
+    play = np.zeros((200, 32))
+    for step in range(1, 200):  # neighbouring steps alike, as a game's are; a second apart, not
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    stream = _features(tmp_path / "stream.h5", play)
+    cut = np.concatenate([play[20:70], play[120:170]]) + 0.7 * rng.normal(size=(100, 32))  # re-encoded
     compilation = _features(tmp_path / "compilation.h5", cut)
     return picture_pieces(stream, compilation)[1]
 
@@ -66,3 +70,14 @@ def test_a_join_the_picture_cannot_place_stays(check):
     sounds = [Heard(Line(1.0, 90.0), 20.0, 0.5, 10.6), Heard(Line(1.0, 139.0), 20.0, 11.4, 19.5)]
     a, b = _joined_by_picture([first, second], sounds, [check], AlignParams())
     assert (a.end, b.start) == (11.0, 11.0)
+
+
+def test_the_picture_picks_the_sounds_rival_line_where_it_follows_it(check):
+    """Heard unsure on a line through another passage (stream 30 s on) with the true one
+    (4 s on) as its rival: the picture follows the rival, which becomes the clip's line."""
+    heard = Piece(0.0, 9.0, 30.0, 39.0, None, 0.1, "low confidence", "sound", 1.0)
+    sound = Heard(Line(1.0, 30.0), 5.0, 0.5, 8.5, 0.5, Line(1.0, 4.0))
+    seen = _rival_seen(heard, sound, [check], AlignParams())
+    assert (seen.status, seen.evidence, seen.stream_start, seen.stream_end) == ("match", "sound and picture", 4.0, 13.0)
+    lost = Heard(Line(1.0, 30.0), 5.0, 0.5, 8.5, 0.5, Line(1.0, 12.0))  # a rival the picture does not follow either
+    assert _rival_seen(heard, lost, [check], AlignParams()) == heard
