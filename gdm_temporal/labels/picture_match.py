@@ -49,6 +49,7 @@ class PictureParams:
     # ...among every `stream_stride`-th stream step (neighbours 0.2 s apart look alike; a
     # clip's offset is still found within the +-1 step its runs allow, at half the cost)
     stream_stride: int = 1
+    row_block: int = 512  # compilation steps compared with a chunk of the stream at a time
 
 
 View = Callable[[FeatureSlice], np.ndarray]  # what of each step's features is compared
@@ -283,12 +284,15 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         every = slice(None, None, params.stream_stride)
         s = _normalised(stream_view(window)[every], centre)
         s[~window.frame_ok[every]] = 0.0
-        sims = c_search @ (s @ basis if basis is not None else s).T  # [m, chunk / stride]
-        part = _top_columns(sims, min(k, sims.shape[1]))
-        both_sim = np.concatenate([top_sim, np.take_along_axis(sims, part, 1)], 1)
-        both_idx = np.concatenate([top_idx, part * params.stream_stride + start], 1)
-        keep = np.argsort(-both_sim, axis=1)[:, :k]
-        top_sim, top_idx = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
+        s_search = np.ascontiguousarray((s @ basis if basis is not None else s).T)
+        for rows in range(0, m, params.row_block):  # (a block's similarities stay in the CPU's cache)
+            block = slice(rows, rows + params.row_block)
+            sims = c_search[block] @ s_search  # [rows, chunk / stride]
+            part = _top_columns(sims, min(k, sims.shape[1]))
+            both_sim = np.concatenate([top_sim[block], np.take_along_axis(sims, part, 1)], 1)
+            both_idx = np.concatenate([top_idx[block], part * params.stream_stride + start], 1)
+            keep = np.argsort(-both_sim, axis=1)[:, :k]
+            top_sim[block], top_idx[block] = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
         if progress:
             progress(min(n, start + params.chunk_steps), n)
     # A step with nothing to compare (no frame, a flat card) ties with every stream step: it

@@ -211,12 +211,16 @@ def best_run(times: np.ndarray, scores: np.ndarray, lo: float = -np.inf, hi: flo
 def free_best(times: np.ndarray, scores: np.ndarray, claimed: list[tuple[float, float]]
                ) -> tuple[float, float, float]:
     """The maximum-sum run that crosses no claimed stretch."""
+    best = (0.0, 0.0, 0.0)
+    if not len(times):
+        return best
     bounds = [-np.inf]
     for lo, hi in sorted(claimed):
         bounds += [lo, hi]
     bounds.append(np.inf)
-    best = (0.0, 0.0, 0.0)
     for lo, hi in zip(bounds[::2], bounds[1::2]):
+        if hi < times[0] or lo > times[-1]:  # (no event between: most of a long compilation's claims)
+            continue
         run = best_run(times, scores, lo + 1e-9 if np.isfinite(lo) else lo, hi - 1e-9 if np.isfinite(hi) else hi)
         if run[0] > best[0]:
             best = run

@@ -27,7 +27,10 @@ _CHUNK_S = 120.0  # the compilation is proposed for this much at a time
 
 def _top_per_window(window: np.ndarray, votes: np.ndarray, n: int) -> np.ndarray:
     """Indices of the `n` largest `votes` of each window."""
-    order = np.lexsort((-votes, window))
+    # One sort on one key (window, then most votes first; ties in order): a two-key lexsort was
+    # a tenth of the sound's time on a long alignment.
+    span = float(votes.max() - votes.min()) + 1.0 if len(votes) else 1.0
+    order = np.argsort(window * span - votes, kind="stable")
     rank = np.arange(len(order)) - np.searchsorted(window[order], window[order])
     return order[rank < n]
 
