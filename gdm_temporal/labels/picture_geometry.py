@@ -146,26 +146,35 @@ class _Seen:
     comp_pictures: np.ndarray | None = None
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    """Centred per column where there are several rows, else over the row."""
-    centre = len(a) > 1
-    a, b = a - (a.mean(0) if centre else a.mean()), b - (b.mean(0) if centre else b.mean())
-    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-12))
+def _correlations(a: np.ndarray, b: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per stretch of rows (the k-th from `starts[k]` to the next start), the correlation of `a`
+    with `b`: centred per column where the stretch has several rows, else over its one row.
+    All stretches at once: one call per stretch was most of a long alignment's geometry fit."""
+    counts = np.diff(np.r_[starts, len(a)])
+    centres = []
+    for x in (a, b):
+        mean = np.add.reduceat(x, starts, axis=0) / counts[:, None]
+        single = counts == 1
+        mean[single] = x[starts[single]].mean(1, keepdims=True)
+        centres.append(x - np.repeat(mean, counts, axis=0))
+    ca, cb = centres
+    sums = [np.add.reduceat((u * v).sum(1), starts) for u, v in ((ca, cb), (ca, ca), (cb, cb))]
+    return sums[0] / np.sqrt(sums[1] * sums[2] + 1e-12)
 
 
-def _agreement(seen: _Seen, box: Box) -> float:
-    """Correlation of what the compilation shows with the stream's carried into its cells under
-    `box`: of the motion, and the mean with that of the pictures where there are pictures (the
-    motion alone is all but blind to the width of a game that moves across the whole screen,
-    as Space Invaders' formation does; the picture alone, to the height of a screen that is
-    mostly black)."""
+def _agreements(seen: _Seen, starts: np.ndarray, picture_starts: np.ndarray | None, box: Box) -> np.ndarray:
+    """Per stretch, the correlation of what the compilation shows with the stream's carried into
+    its cells under `box`: of the motion, and the mean with that of the pictures where there are
+    pictures (the motion alone is all but blind to the width of a game that moves across the
+    whole screen, as Space Invaders' formation does; the picture alone, to the height of a
+    screen that is mostly black)."""
     if box.cells[1].sum() < 4:
-        return -1.0
-    motion = _correlation(box.carried(seen.stream_grid, np.float64), box.own(seen.comp_grid, np.float64))
-    if seen.stream_pictures is None or seen.comp_pictures is None:
+        return np.full(len(starts), -1.0)
+    motion = _correlations(box.carried(seen.stream_grid, np.float64), box.own(seen.comp_grid, np.float64), starts)
+    if picture_starts is None:
         return motion
-    pictures = _correlation(box.picture_carried(seen.stream_pictures).astype(np.float64),
-                            box.picture_own(seen.comp_pictures).astype(np.float64))
+    pictures = _correlations(box.picture_carried(seen.stream_pictures).astype(np.float64),
+                             box.picture_own(seen.comp_pictures).astype(np.float64), picture_starts)
     return (motion + pictures) / 2
 
 
@@ -174,9 +183,22 @@ def _best_box(seen: _Seen | list[_Seen]) -> tuple[Box, float] | None:
     clips), the median of their agreements, so a clip whose line is wrong in part (a sound
     carried past its clip) does not pull the geometry to its own."""
     stretches = seen if isinstance(seen, list) else [seen]
+    pictures = all(s.stream_pictures is not None and s.comp_pictures is not None for s in stretches)
+
+    def joined(rows: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return np.concatenate(rows), np.cumsum([0] + [len(r) for r in rows[:-1]])
+
+    (stream_grid, starts), (comp_grid, _) = joined([s.stream_grid for s in stretches]), \
+        joined([s.comp_grid for s in stretches])
+    together = _Seen(stream_grid, comp_grid)
+    picture_starts = None
+    if pictures:
+        (stream_pictures, picture_starts), (comp_pictures, _) = joined([s.stream_pictures for s in stretches]), \
+            joined([s.comp_pictures for s in stretches])
+        together = _Seen(stream_grid, comp_grid, stream_pictures, comp_pictures)
 
     def agreement(box: Box) -> float:
-        return float(np.median([_agreement(s, box) for s in stretches]))
+        return float(np.median(_agreements(together, starts, picture_starts, box)))
 
     box, best = Box(), agreement(Box())
     for _ in range(2):  # width, then height, twice: the two barely interact
