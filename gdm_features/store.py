@@ -189,9 +189,17 @@ class FeatureFile:
         elif not complete and not allow_partial:
             problem = (f"extraction is not complete ({int(n_steps)} steps so far); "
                        "run gdm extract on the video again to finish it")
+        elif "fps" not in attrs:
+            problem = "damaged feature file (no step rate); delete it and extract again"
         if problem:
             self._file.close()
             raise GdmError(f"{self.path}: {problem}")
+        # Looked up once: an alignment reads thousands of short slices, and each lookup of a
+        # dataset or an attribute by name costs as much as a short read.
+        self._datasets = {name: self._file[name] for name in DATASETS}
+        self._fps = float(attrs.get("fps", 0.0))  # (a partial file being started may not have it yet)
+        self._complete = bool(complete)
+        self._n_steps = int(n_steps)
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -201,11 +209,12 @@ class FeatureFile:
 
     @property
     def n_steps(self) -> int:
-        return int(self._file.attrs["n_steps"])
+        # (a partial file, opened to resume it, may be growing under another handle)
+        return self._n_steps if self._complete else int(self._file.attrs["n_steps"])
 
     @property
     def fps(self) -> float:
-        return float(self._file.attrs["fps"])
+        return self._fps
 
     @property
     def visual_dim(self) -> int:
@@ -235,10 +244,10 @@ class FeatureFile:
             raise ValueError(f"bad window start={start} length={length}")
         stop = min(start + length, self.n_steps)
         start = min(start, stop)
-        f = self._file
         wanted = DATASETS if blocks is None else set(blocks) | {"time", "frame_ok"}
         try:
-            window = FeatureSlice(start, *(f[name][start:stop] if name in wanted else None for name in DATASETS))
+            window = FeatureSlice(start, *(self._datasets[name][start:stop] if name in wanted else None
+                                           for name in DATASETS))
         except (OSError, RuntimeError) as exc:  # a chunk whose checksum fails, or unreadable bytes
             raise GdmError(f"{self.path}: damaged (steps {start} to {stop} do not read back: "
                            f"{' '.join(str(exc).split())[:80]}); delete it and run gdm extract again") from None
