@@ -133,19 +133,22 @@ def _joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[Pic
 
 
 def _overlaps_split(pieces: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
-    """Two matches the picture sees, one of them heard too, that overlap or meet (each grown,
-    or found, past a cut between look-alike scenes, and the overlap given to one) end and start
-    where the picture passes from one line to the other, within `join_slack_s` of the overlap;
-    a crossfade's two lines meet in its middle. (Between two clips found by the picture alone,
-    their searches' own edges were better: on Super Mario, a clip's start 0.5 s late where it
-    was exact.)"""
+    """Two matches the picture sees, one of them heard too, that overlap, meet, or have only
+    unsure pieces between them (each grown, or found, past a cut between look-alike scenes, or
+    stopped short of it by an unsure claim) end and start where the picture passes from one
+    line to the other, within `join_slack_s` of the overlap or gap (a gap at most
+    `picture_reach_s`); a crossfade's two lines meet in its middle. (Between two clips found by
+    the picture alone, their searches' own edges were better: on Super Mario, a clip's start
+    0.5 s late where it was exact.)"""
     out = list(pieces)
-    for k in range(len(out) - 1):
-        a, b = out[k], out[k + 1]
-        if b.start <= a.end + 1e-6 and all(p.status == "match" and "picture" in (p.evidence or "") for p in (a, b)) \
-                and "sound and picture" in (a.evidence, b.evidence):
-            out[k], out[k + 1] = _split_by_picture(a, b, b.start - params.join_slack_s, a.end + params.join_slack_s,
-                                                   checks)
+    matches = [k for k, p in enumerate(out) if p.status == "match"]
+    for k, j in zip(matches, matches[1:]):
+        a, b = out[k], out[j]
+        between = out[k + 1:j]
+        if b.start - a.end <= params.picture_reach_s and all(p.status == "low confidence" for p in between) \
+                and all("picture" in (p.evidence or "") for p in (a, b)) and "sound and picture" in (a.evidence, b.evidence):
+            lo, hi = sorted((a.end, b.start))
+            out[k], out[j] = _split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
     return out
 
 
@@ -162,7 +165,8 @@ def _split_by_picture(a: Piece, b: Piece, lo: float, hi: float, checks: list[Pic
     # Split before step j: `a`'s lead summed before it, `b`'s after it.
     before = np.r_[0.0, np.cumsum(closer)]
     split = before - (before[-1] - before)
-    j = int(np.argmax(split))
+    best = np.flatnonzero(split == split.max())
+    j = int(best[len(best) // 2])  # (steps neither line explains, still ones, split in the middle)
     if split[j] <= 0:
         return a, b
     edge = lo + j / fps

@@ -81,3 +81,14 @@ def test_the_picture_picks_the_sounds_rival_line_where_it_follows_it(check):
     assert (seen.status, seen.evidence, seen.stream_start, seen.stream_end) == ("match", "sound and picture", 4.0, 13.0)
     lost = Heard(Line(1.0, 30.0), 5.0, 0.5, 8.5, 0.5, Line(1.0, 12.0))  # a rival the picture does not follow either
     assert _rival_seen(heard, lost, [check], AlignParams()) == heard
+
+
+def test_matches_meet_across_an_unsure_claim_between_them(check):
+    """A weak claim on a look-alike passage between two clips (stopping one short of the cut)
+    is no edge: the picture places the cut. Footage from nowhere ("no match") is one."""
+    first, second = seen_and_heard(0.0, 8.0, 4.0), seen_and_heard(12.0, 20.0, 26.0)
+    unsure = Piece(8.0, 12.0, 150.0, 154.0, None, 0.1, "low confidence", "sound", 1.0)
+    a, _, b = _overlaps_split([first, unsure, second], [check], AlignParams())
+    assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
+    nowhere = Piece(8.0, 12.0)
+    assert _overlaps_split([first, nowhere, second], [check], AlignParams()) == [first, nowhere, second]
