@@ -124,8 +124,9 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     rhythm = MotionCheck.of(stream, compilation) if heard else None
     looked_at = [_looked_at(p, h, checks, rhythm, params, joins) for p, h in heard]
     looked_at = _joined_by_picture(looked_at, [h for _, h in heard], checks, params)
-    return _overlaps_split(fuse(seen, _taken_back(_handed_over(looked_at, checks, params), checks, params), duration),
-                           checks, params)
+    pieces = _overlaps_split(fuse(seen, _taken_back(_handed_over(looked_at, checks, params), checks, params),
+                                  duration), checks, params)
+    return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
 
 
 def _joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[PictureCheck],
