@@ -197,7 +197,7 @@ class FeatureFile:
         # Looked up once: an alignment reads thousands of short slices, and each lookup of a
         # dataset or an attribute by name costs as much as a short read.
         self._datasets = {name: self._file[name] for name in DATASETS}
-        self._fps = float(attrs.get("fps", 0.0))  # (a partial file being started may not have it yet)
+        self._fps = float(attrs["fps"])
         self._complete = bool(complete)
         self._n_steps = int(n_steps)
 
