@@ -24,7 +24,7 @@ from gdm_features import FeatureFile
 
 from .audio_print import Onsets, PrintIndex
 from .picture_geometry import Box, fitted_box, grid_views, picture_views, profile_box
-from .picture_match import PictureCheck, PictureParams, picture_pieces, rival_z
+from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces, rival_z
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
 from .shots import jump_scores
@@ -83,40 +83,40 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     def report(k: int):
         return (lambda done, total: progress((k * total + done) // passes, total)) if progress else None
 
-    looked, look = picture_pieces(stream, compilation, replace(params.picture, stream_stride=params.embedding_stride),
-                                  report(0))
+    def searched(views, picture: PictureParams, progress=None) -> tuple[list[Piece], PictureCheck]:
+        """One picture search's pieces, each it found held to its check (`_checked`), and the check."""
+        found, check = picture_pieces(stream, compilation, picture, progress, views)
+        return [_checked(p, check, params) if p.status == "match" else p for p in found], check
+
+    looked, look = searched((embedding, embedding), replace(params.picture, stream_stride=params.embedding_stride),
+                            report(0))
     duration = compilation.n_steps / compilation.fps
     heard: list[tuple[Piece, Heard]] = []
     if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
             and len(compilation_sound.frames):
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
-    looked = [_checked(p, look, params) if p.status == "match" else p for p in looked]
     checks, seen = [look], looked
     if grids:
         # What moved where, and the small grey pictures, compared cell by cell in the geometry
         # that the clips already sure show (picture_geometry.py): more picture searches, and
         # more checks of any line.
-        anchors = [(p.start, p.end, p.stream_start, p.speed) for p in looked + [h for h, _ in heard]
-                   if p.status == "match"]
-        fitted = fitted_box(stream, compilation, anchors)
+        fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]))
         fit = fitted or profile_box(stream, compilation)
         box = fit[0] if fit else Box()
         for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else []), 1):
-            found, check = picture_pieces(stream, compilation, params.picture, report(k), views)
+            found, check = searched(views, params.picture, report(k))
             checks.append(check)
-            seen = one_per_clip(seen, [_checked(p, check, params) if p.status == "match" else p for p in found])
+            seen = one_per_clip(seen, found)
         if pictures and fitted is None:
             # No clip was sure before these searches: the geometry was guessed from where each
             # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
             # 0.43). The clips they are sure of measure it; in another box, the small pictures
             # are searched again (Space Invaders' combined edits: 3 of 6 clips to 6).
-            refit = fitted_box(stream, compilation, [(p.start, p.end, p.stream_start, p.speed)
-                                                     for p in seen if p.status == "match"])
+            refit = fitted_box(stream, compilation, _anchors(seen))
             if refit and refit[0] != box:
-                found, checks[-1] = picture_pieces(stream, compilation, params.picture, None, picture_views(refit[0]))
-                seen = one_per_clip(seen, [_checked(p, checks[-1], params) if p.status == "match" else p
-                                           for p in found])
+                found, checks[-1] = searched(picture_views(refit[0]), params.picture)
+                seen = one_per_clip(seen, found)
         if pictures:
             seen = [_seen_twice(p, checks[1:], params) if p.status == "low confidence" else p for p in seen]
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
@@ -127,6 +127,11 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     pieces = _overlaps_split(fuse(seen, _taken_back(_handed_over(looked_at, checks, params), checks, params),
                                   duration), checks, params)
     return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
+
+
+def _anchors(pieces: list[Piece]) -> list[tuple[float, float, float, float]]:
+    """The sure pieces' lines, as `fitted_box` takes them."""
+    return [(p.start, p.end, p.stream_start, p.speed) for p in pieces if p.status == "match"]
 
 
 def _joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[PictureCheck],
