@@ -26,7 +26,7 @@ from .audio_print import Onsets, PrintIndex
 from .picture_geometry import Box, fitted_box, grid_views, picture_views, profile_box
 from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces, rival_z
 from .picture_motion import MotionCheck
-from .pieces import Piece, fuse, labels_from, one_per_clip
+from .pieces import Piece, agree, fuse, labels_from, one_per_clip
 from .shots import jump_scores
 from .sound_match import Heard, SoundParams, sound_pieces
 
@@ -83,20 +83,22 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     def report(k: int):
         return (lambda done, total: progress((k * total + done) // passes, total)) if progress else None
 
-    def searched(views, picture: PictureParams, progress=None) -> tuple[list[Piece], PictureCheck]:
-        """One picture search's pieces, each it found held to its check (`_checked`), and the check."""
-        found, check = picture_pieces(stream, compilation, picture, progress, views)
-        return [_checked(p, check, params) if p.status == "match" else p for p in found], check
+    searches: list[tuple[list[Piece], PictureCheck]] = []
 
-    looked, look = searched((embedding, embedding), replace(params.picture, stream_stride=params.embedding_stride),
-                            report(0))
+    def searched(views, picture: PictureParams, progress=None) -> list[Piece]:
+        """One picture search's pieces, each it found held to its check (`_checked`)."""
+        found, check = picture_pieces(stream, compilation, picture, progress, views)
+        searches.append(([_checked(p, check, params) if p.status == "match" else p for p in found], check))
+        return searches[-1][0]
+
+    looked = searched((embedding, embedding), replace(params.picture, stream_stride=params.embedding_stride), report(0))
     duration = compilation.n_steps / compilation.fps
     heard: list[tuple[Piece, Heard]] = []
     if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
             and len(compilation_sound.frames):
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
-    checks, seen = [look], looked
+    seen = looked
     if grids:
         # What moved where, and the small grey pictures, compared cell by cell in the geometry
         # that the clips already sure show (picture_geometry.py): more picture searches, and
@@ -105,9 +107,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         fit = fitted or profile_box(stream, compilation)
         box = fit[0] if fit else Box()
         for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else []), 1):
-            found, check = searched(views, params.picture, report(k))
-            checks.append(check)
-            seen = one_per_clip(seen, found)
+            seen = one_per_clip(seen, searched(views, params.picture, report(k)))
         if pictures and fitted is None:
             # No clip was sure before these searches: the geometry was guessed from where each
             # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
@@ -115,10 +115,13 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
             # are searched again (Space Invaders' combined edits: 3 of 6 clips to 6).
             refit = fitted_box(stream, compilation, _anchors(seen))
             if refit and refit[0] != box:
-                found, checks[-1] = searched(picture_views(refit[0]), params.picture)
-                seen = one_per_clip(seen, found)
-        if pictures:
-            seen = [_seen_twice(p, checks[1:], params) if p.status == "low confidence" else p for p in seen]
+                seen = one_per_clip(seen, searched(picture_views(refit[0]), params.picture))
+    checks = [check for _, check in searches]
+    if len(checks) > passes:
+        del checks[-2]  # (the small pictures in the guessed geometry, searched again in the measured one)
+    if pictures:
+        seen = [_seen_twice(p, checks[1:], params) if p.status == "low confidence" else p for p in seen]
+    seen = _grown_apart(searches, [p for p in seen if p.status == "match"], params)
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
@@ -195,12 +198,36 @@ def _checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     """A clip the picture's search found, held to the same test as a line the sound proposes:
     its steps must stand out from their background along it, and more than along any other
     line their top matches suggest (a look-alike scene of a game whose pictures repeat passes
-    the search, not this); then it grows over its neighbours'
-    steps that still do (a fragment of a clip becomes the clip)."""
+    the search, not this)."""
     z = check.z_along(seen.start, seen.end, seen.stream_start, seen.speed)
     if z < params.confirm_z or z - check.rival_z(seen.start, seen.end, seen.stream_start, seen.speed) < params.picture_lead:
         return replace(seen, status="low confidence")
-    return _grown(seen, check, params, params.picture_reach_s)
+    return seen
+
+
+def _grown_apart(searches: list[tuple[list[Piece], PictureCheck]], twice: list[Piece],
+                 params: AlignParams) -> list[Piece]:
+    """The picture searches' pieces as one list (`one_per_clip`, then the clips sure only
+    `twice`), each sure one first grown over its neighbours' steps that still stand out along
+    its line in its search's check, and over the unsure pieces of its line it meets (a fragment
+    of a clip becomes the clip), but not into a stretch some search is sure shows another line:
+    a game whose pictures repeat opens the next clip on a scene that looks like the one this
+    clip's line goes on to (Ms. Pac-Man's new life), and growth carried the line 2.5 s into it."""
+    sure = [p for found, _ in searches for p in found if p.status == "match"] + twice
+    unsure = [p for found, _ in searches for p in found if p.status == "low confidence"]
+    seen: list[Piece] = []
+    for found, check in searches:
+        grown = []
+        for p in found:
+            if p.status == "match":
+                others = [q for q in sure if not agree(p, q)]
+                lo = max([min(q.end, p.start) for q in others if q.start < p.start], default=0.0)
+                hi = min([max(q.start, p.end) for q in others if q.end > p.end], default=np.inf)
+                p = _grown(p, check, params, params.picture_reach_s, within=(lo, hi))
+                p = _carried_on(p, unsure, (lo, hi))
+            grown.append(p)
+        seen = one_per_clip(seen, grown)
+    return one_per_clip(seen, twice)
 
 
 def _seen_twice(seen: Piece, checks: list[PictureCheck], params: AlignParams) -> Piece:
@@ -365,22 +392,33 @@ def _in_rhythm(sound: Heard, rhythm: MotionCheck | None, params: AlignParams) ->
     return r
 
 
+def _carried_on(piece: Piece, unsure: list[Piece], within: tuple[float, float]) -> Piece:
+    """`piece` over the unsure pieces some search found on its line that overlap or touch it
+    (not past `within`): where a clip goes on to a scene that looks like other moments of the
+    stream (a new game of Space Invaders), its line still explains the pictures, only not
+    better than the look-alikes; the clip on screen before them is the witness that it goes on."""
+    start, end = piece.start, piece.end
+    grew = True
+    while grew:
+        touching = [q for q in unsure if q.start <= end and start <= q.end and agree(piece, q)]
+        wider = (min(start, max(min([start] + [q.start for q in touching]), within[0])),
+                 max(end, min(max([end] + [q.end for q in touching]), within[1])))
+        grew = wider != (start, end)
+        start, end = wider
+    return piece.spanning(start, end) if (start, end) != (piece.start, piece.end) else piece
+
+
 def _grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: float,
-           fixed: tuple[bool, bool] = (False, False)) -> Piece:
-    """`piece` grown at either edge (but the `fixed` ones), up to `reach_s`, over steps whose
-    picture z-score on its line (a 3-step mean) stays at least `grow_z`."""
+           fixed: tuple[bool, bool] = (False, False), within: tuple[float, float] = (0.0, np.inf)) -> Piece:
+    """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
+    `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least `grow_z`."""
     fps = check.stream.fps
-    lo_s = max(0.0, piece.start - reach_s)
-    z = check.z_steps(lo_s, piece.end + reach_s, piece.stream_at(lo_s), piece.speed)
+    lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
+    z = check.z_steps(lo_s, min(piece.end + reach_s, max(within[1], piece.end)), piece.stream_at(lo_s), piece.speed)
     z = np.convolve(np.nan_to_num(z, nan=-9.0), np.ones(3) / 3, mode="same")
     first = int(round(lo_s * fps))
-    start, end = piece.start, piece.end
-    for value in z[: int(round(piece.start * fps)) - first][::-1]:
-        if fixed[0] or value < params.grow_z:
-            break
-        start -= 1 / fps
-    for value in z[int(round(piece.end * fps)) - first:]:
-        if fixed[1] or value < params.grow_z:
-            break
-        end += 1 / fps
-    return piece.spanning(start, end)
+    before, after = z[: int(round(piece.start * fps)) - first][::-1], z[int(round(piece.end * fps)) - first:]
+    # Steps grown at each edge: those before the first below `grow_z`.
+    grown = [0 if held or not len(side) else int(np.argmin(np.r_[side, -np.inf] >= params.grow_z))
+             for held, side in zip(fixed, (before, after))]
+    return piece.spanning(piece.start - grown[0] / fps, piece.end + grown[1] / fps)

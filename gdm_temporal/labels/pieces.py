@@ -46,7 +46,8 @@ class Piece:
         return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def _agree(a: Piece, b: Piece) -> bool:
+def agree(a: Piece, b: Piece) -> bool:
+    """Two pieces on one line (within `AGREE_S` where the later starts)."""
     t = max(a.start, b.start)
     return abs(a.stream_at(t) - b.stream_at(t)) <= AGREE_S
 
@@ -86,7 +87,7 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
     line, with its status); the others are added."""
     result = [p for p in first if p.found]
     for q in (q for q in second if q.found):
-        same = [k for k, p in enumerate(result) if p.start < q.end and q.start < p.end and _agree(p, q)]
+        same = [k for k, p in enumerate(result) if p.start < q.end and q.start < p.end and agree(p, q)]
         if not same:
             result.append(q)
             continue
@@ -103,7 +104,7 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
             p = joined[k]
             if q.start - p.end > FRAGMENT_GAP_S:
                 break
-            if _agree(p, q):
+            if agree(p, q):
                 into = k
                 break
             if p.status == "match":  # a sure clip of another line between them
@@ -122,7 +123,7 @@ def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
     used_sound: set[int] = set()
     result: list[Piece] = []
     for p in seen:
-        partners = [k for k, s in enumerate(heard) if s.start < p.end and p.start < s.end and _agree(p, s)]
+        partners = [k for k, s in enumerate(heard) if s.start < p.end and p.start < s.end and agree(p, s)]
         if partners:
             used_sound.update(partners)
             for k in partners:

@@ -11,7 +11,7 @@ import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
-from gdm_temporal.labels.align import AlignParams, _joined_by_picture, _overlaps_split, _rival_seen
+from gdm_temporal.labels.align import AlignParams, _carried_on, _grown_apart, _joined_by_picture, _overlaps_split, _rival_seen
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Line
@@ -33,16 +33,27 @@ def _features(path, visual):
     return FeatureFile(path)
 
 
-@pytest.fixture
-def check(tmp_path):
+def _checked_against(tmp_path, lookalike: bool):
     rng = np.random.default_rng(0)
     play = np.zeros((200, 32))
     for step in range(1, 200):  # neighbouring steps alike, as a game's are; a second apart, not
         play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    if lookalike:  # the second clip opens on 2 s that look just like the first clip's next 2 s (a new life)
+        play[120:130] = play[70:80]
     stream = _features(tmp_path / "stream.h5", play)
     cut = np.concatenate([play[20:70], play[120:170]]) + 0.7 * rng.normal(size=(100, 32))  # re-encoded
     compilation = _features(tmp_path / "compilation.h5", cut)
     return picture_pieces(stream, compilation)[1]
+
+
+@pytest.fixture
+def check(tmp_path):
+    return _checked_against(tmp_path, lookalike=False)
+
+
+@pytest.fixture
+def lookalike_check(tmp_path):
+    return _checked_against(tmp_path, lookalike=True)
 
 
 def seen_and_heard(start, end, stream_at_start):
@@ -92,3 +103,33 @@ def test_matches_meet_across_an_unsure_claim_between_them(check):
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     nowhere = Piece(8.0, 12.0)
     assert _overlaps_split([first, nowhere, second], [check], AlignParams()) == [first, nowhere, second]
+
+
+def seen(start, end, stream_at_start, status="match"):
+    return Piece(start, end, stream_at_start, stream_at_start + end - start, 0.8, 0.6, status, "picture", 1.0)
+
+
+def test_a_clip_grows_up_to_where_a_search_is_sure_of_the_next(lookalike_check):
+    """The first clip's line goes on to pictures just like the next clip's opening: grown on its
+    own, it runs 2 s into the next clip; a search sure of the next clip from the cut stops it."""
+    first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0)
+    [alone] = _grown_apart([([first], lookalike_check)], [], AlignParams())
+    assert alone.end == pytest.approx(CUT_S + 2.0, abs=0.4)
+    a, b = _grown_apart([([first, second], lookalike_check)], [], AlignParams())
+    assert (a.start, a.end, a.stream_end, b.start) == (0.0, CUT_S, 4.0 + CUT_S, CUT_S)
+    # Sure only after the picture comparisons together (`sure`): as good a stop.
+    a, b = _grown_apart([([first], lookalike_check)], [second], AlignParams())
+    assert (a.end, b.start) == (CUT_S, CUT_S)
+
+
+def test_a_clip_carries_on_over_unsure_pieces_of_its_line():
+    """Pieces a search found on the clip's line but could not tell from look-alikes (Space
+    Invaders' new game) extend it, in a chain, up to a stretch another line surely shows;
+    one on another line, or apart from it, does not."""
+    clip = seen(0.0, 7.0, 30.0)
+    unsure = [seen(6.0, 9.0, 36.0, "low confidence"), seen(8.8, 12.0, 38.8, "low confidence"),
+              seen(7.0, 15.0, 90.0, "low confidence"), seen(13.0, 16.0, 43.0, "low confidence")]
+    carried = _carried_on(clip, unsure, (0.0, np.inf))
+    assert (carried.start, carried.end, carried.stream_end, carried.status) == (0.0, 12.0, 42.0, "match")
+    assert _carried_on(clip, unsure, (0.0, 10.5)).end == 10.5
+    assert _carried_on(clip, unsure[2:], (0.0, np.inf)) == clip
