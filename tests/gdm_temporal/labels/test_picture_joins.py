@@ -11,7 +11,8 @@ import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
-from gdm_temporal.labels.align import AlignParams, _carried_on, _grown_apart, _joined_by_picture, _overlaps_split, _rival_seen
+from gdm_temporal.labels.align import (AlignParams, _carried_on, _grown_apart, _joined_by_picture,
+                                       _long_overlaps_split, _overlaps_split, _rival_seen)
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Line
@@ -133,3 +134,11 @@ def test_a_clip_carries_on_over_unsure_pieces_of_its_line():
     assert (carried.start, carried.end, carried.stream_end, carried.status) == (0.0, 12.0, 42.0, "match")
     assert _carried_on(clip, unsure, (0.0, 10.5)).end == 10.5
     assert _carried_on(clip, unsure[2:], (0.0, np.inf)) == clip
+
+
+def test_clips_seen_overlapping_longer_than_a_crossfade_meet_where_the_picture_changes_line(check):
+    first, second = seen(0.0, 11.5, 4.0), seen(8.5, 20.0, 22.5)
+    a, b = _long_overlaps_split([second, first], [check])
+    assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
+    crossfade = [seen(0.0, 10.4, 4.0), seen(9.6, 20.0, 23.6)]  # within a crossfade: left as found
+    assert _long_overlaps_split(crossfade, [check]) == crossfade
