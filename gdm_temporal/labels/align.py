@@ -80,8 +80,9 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     pictures = grids and bool(stream.picture_dim and compilation.picture_dim)
     passes = 1 + grids + pictures  # the picture's searches, each a pass over the stream
 
-    def report(k: int):
-        return (lambda done, total: progress((k * total + done) // passes, total)) if progress else None
+    def report(first: float, share: float):
+        """Progress of a search that takes the bar from `first` (a fraction) over `share` of it."""
+        return (lambda done, total: progress(int(total * (first + share * done / total)), total)) if progress else None
 
     searches: list[tuple[list[Piece], PictureCheck]] = []
 
@@ -91,7 +92,8 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         searches.append(([_checked(p, check, params) if p.status == "match" else p for p in found], check))
         return searches[-1][0]
 
-    looked = searched((embedding, embedding), replace(params.picture, stream_stride=params.embedding_stride), report(0))
+    looked = searched((embedding, embedding), replace(params.picture, stream_stride=params.embedding_stride),
+                      report(0.0, 1 / passes))
     duration = compilation.n_steps / compilation.fps
     heard: list[tuple[Piece, Heard]] = []
     if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
@@ -106,8 +108,10 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]))
         fit = fitted or profile_box(stream, compilation)
         box = fit[0] if fit else Box()
-        for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else []), 1):
-            seen = one_per_clip(seen, searched(views, params.picture, report(k)))
+        # (Where the pictures may be searched again below, the rest of the bar is shared by three.)
+        share = (1 - 1 / passes) / (passes - 1 + (pictures and fitted is None))
+        for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else [])):
+            seen = one_per_clip(seen, searched(views, params.picture, report(1 / passes + k * share, share)))
         if pictures and fitted is None:
             # No clip was sure before these searches: the geometry was guessed from where each
             # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
@@ -115,7 +119,9 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
             # are searched again (Space Invaders' combined edits: 3 of 6 clips to 6).
             refit = fitted_box(stream, compilation, _anchors(seen))
             if refit and refit[0] != box:
-                seen = one_per_clip(seen, searched(picture_views(refit[0]), params.picture))
+                seen = one_per_clip(seen, searched(picture_views(refit[0]), params.picture, report(1 - share, share)))
+            elif progress:
+                progress(stream.n_steps, stream.n_steps)
     checks = [check for _, check in searches]
     if len(checks) > passes:
         del checks[-2]  # (the small pictures in the guessed geometry, searched again in the measured one)

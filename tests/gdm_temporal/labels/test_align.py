@@ -57,6 +57,17 @@ def test_compilation_of_another_stream_matches_nothing(aligned):
     assert all(p.status in ("no match", "low confidence") for p in pieces)
 
 
+def test_progress_only_moves_forward_and_ends_full(aligned):
+    """Also where no clip is sure before the motion grids' and pictures' searches (another
+    stream's compilation), and the pictures may be searched again in a measured geometry."""
+    _, _, f = aligned
+    for compilation in ("compilation", "other"):
+        seen = []
+        align(f["stream"], f[compilation], progress=lambda done, total: seen.append((done, total)))
+        done = [d for d, _ in seen]
+        assert done == sorted(done) and done[-1] == seen[-1][1] == f["stream"].n_steps, compilation
+
+
 def test_cli_writes_labels_and_report(aligned, gdm):
     root, _, _ = aligned
     result = gdm("labels", "align", shared_clip(STREAM), root / "compilation.mp4", "-o", root / "labels.json",
