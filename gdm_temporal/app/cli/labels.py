@@ -114,5 +114,6 @@ def labels_align(stream, compilation, output, report, device, quiet, backbone, w
                  if p.stream_start is not None else "")
         click.echo(f"  {format_timecode(p.start)} - {format_timecode(p.end)}  {p.status:<15}{where}", err=True)
     flagged = sum(p.status == "low confidence" for p in pieces)
-    click.echo(f"{output}: {len(intervals)} highlights" + (f"; {flagged} low-confidence pieces left out "
-                                                           "(see the report)" if flagged else ""))
+    click.echo(f"{output}: {len(intervals)} highlight{'s' if len(intervals) != 1 else ''}"
+               + (f"; {flagged} low-confidence piece{'s' if flagged != 1 else ''} left out (see the report)"
+                  if flagged else ""))

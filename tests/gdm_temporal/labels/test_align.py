@@ -75,6 +75,7 @@ def test_cli_writes_labels_and_report(aligned, gdm):
                  "--quiet")
     assert result.exit_code == 0, result.stderr
     assert len(json.loads((root / "labels.json").read_text())["highlights"]) == 6
+    assert result.stdout.rstrip().endswith("labels.json: 6 highlights")  # (no low-confidence piece)
     report = json.loads((root / "report.json").read_text())["pieces"]
     assert report[0]["status"] == "no match"
     assert {"start", "end", "stream_start", "stream_end", "similarity", "confidence", "status"} <= set(report[1])
