@@ -11,8 +11,9 @@ import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
-from gdm_temporal.labels.align import (AlignParams, _carried_on, _grown_apart, _joined_by_picture,
-                                       _long_overlaps_split, _overlaps_split, _rival_seen)
+from gdm_temporal.labels.align import AlignParams
+from gdm_temporal.labels.heard_clips import joined_by_picture, overlaps_split, rival_seen
+from gdm_temporal.labels.seen_clips import carried_on, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Line
@@ -65,14 +66,14 @@ def seen_and_heard(start, end, stream_at_start):
 def test_a_join_moves_to_where_the_picture_changes_line(check):
     first, second = seen_and_heard(0.0, 11.0, 4.0), seen_and_heard(11.0, 20.0, 25.0)  # joined 1 s late
     sounds = [Heard(Line(1.0, 4.0), 20.0, 0.5, 10.6), Heard(Line(1.0, 14.0), 20.0, 11.4, 19.5)]
-    a, b = _joined_by_picture([first, second], sounds, [check], AlignParams())
+    a, b = joined_by_picture([first, second], sounds, [check], AlignParams())
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     assert a.stream_end == pytest.approx(4.0 + a.end) and b.stream_start == pytest.approx(14.0 + b.start)
 
 
 def test_overlapping_matches_end_where_the_picture_changes_line(check):
     first, second = seen_and_heard(0.0, 11.0, 4.0), seen_and_heard(9.0, 20.0, 23.0)  # each 1 s past the cut
-    a, b = _overlaps_split([first, second], [check], AlignParams())
+    a, b = overlaps_split([first, second], [check], AlignParams())
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
 
 
@@ -80,7 +81,7 @@ def test_a_join_the_picture_cannot_place_stays(check):
     """Two lines neither of which the picture follows there: the sound's join is kept."""
     first, second = seen_and_heard(0.0, 11.0, 90.0), seen_and_heard(11.0, 20.0, 150.0)
     sounds = [Heard(Line(1.0, 90.0), 20.0, 0.5, 10.6), Heard(Line(1.0, 139.0), 20.0, 11.4, 19.5)]
-    a, b = _joined_by_picture([first, second], sounds, [check], AlignParams())
+    a, b = joined_by_picture([first, second], sounds, [check], AlignParams())
     assert (a.end, b.start) == (11.0, 11.0)
 
 
@@ -89,10 +90,10 @@ def test_the_picture_picks_the_sounds_rival_line_where_it_follows_it(check):
     (4 s on) as its rival: the picture follows the rival, which becomes the clip's line."""
     heard = Piece(0.0, 9.0, 30.0, 39.0, None, 0.1, "low confidence", "sound", 1.0)
     sound = Heard(Line(1.0, 30.0), 5.0, 0.5, 8.5, 0.5, Line(1.0, 4.0))
-    seen = _rival_seen(heard, sound, [check], AlignParams())
+    seen = rival_seen(heard, sound, [check], AlignParams())
     assert (seen.status, seen.evidence, seen.stream_start, seen.stream_end) == ("match", "sound and picture", 4.0, 13.0)
     lost = Heard(Line(1.0, 30.0), 5.0, 0.5, 8.5, 0.5, Line(1.0, 12.0))  # a rival the picture does not follow either
-    assert _rival_seen(heard, lost, [check], AlignParams()) == heard
+    assert rival_seen(heard, lost, [check], AlignParams()) == heard
 
 
 def test_matches_meet_across_an_unsure_claim_between_them(check):
@@ -100,10 +101,10 @@ def test_matches_meet_across_an_unsure_claim_between_them(check):
     is no edge: the picture places the cut. Footage from nowhere ("no match") is one."""
     first, second = seen_and_heard(0.0, 8.0, 4.0), seen_and_heard(12.0, 20.0, 26.0)
     unsure = Piece(8.0, 12.0, 150.0, 154.0, None, 0.1, "low confidence", "sound", 1.0)
-    a, _, b = _overlaps_split([first, unsure, second], [check], AlignParams())
+    a, _, b = overlaps_split([first, unsure, second], [check], AlignParams())
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     nowhere = Piece(8.0, 12.0)
-    assert _overlaps_split([first, nowhere, second], [check], AlignParams()) == [first, nowhere, second]
+    assert overlaps_split([first, nowhere, second], [check], AlignParams()) == [first, nowhere, second]
 
 
 def seen(start, end, stream_at_start, status="match"):
@@ -114,12 +115,12 @@ def test_a_clip_grows_up_to_where_a_search_is_sure_of_the_next(lookalike_check):
     """The first clip's line goes on to pictures just like the next clip's opening: grown on its
     own, it runs 2 s into the next clip; a search sure of the next clip from the cut stops it."""
     first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0)
-    [alone] = _grown_apart([([first], lookalike_check)], [], AlignParams())
+    [alone] = grown_apart([([first], lookalike_check)], [], AlignParams())
     assert alone.end == pytest.approx(CUT_S + 2.0, abs=0.4)
-    a, b = _grown_apart([([first, second], lookalike_check)], [], AlignParams())
+    a, b = grown_apart([([first, second], lookalike_check)], [], AlignParams())
     assert (a.start, a.end, a.stream_end, b.start) == (0.0, CUT_S, 4.0 + CUT_S, CUT_S)
     # Sure only after the picture comparisons together (`sure`): as good a stop.
-    a, b = _grown_apart([([first], lookalike_check)], [second], AlignParams())
+    a, b = grown_apart([([first], lookalike_check)], [second], AlignParams())
     assert (a.end, b.start) == (CUT_S, CUT_S)
 
 
@@ -130,15 +131,15 @@ def test_a_clip_carries_on_over_unsure_pieces_of_its_line():
     clip = seen(0.0, 7.0, 30.0)
     unsure = [seen(6.0, 9.0, 36.0, "low confidence"), seen(8.8, 12.0, 38.8, "low confidence"),
               seen(7.0, 15.0, 90.0, "low confidence"), seen(13.0, 16.0, 43.0, "low confidence")]
-    carried = _carried_on(clip, unsure, (0.0, np.inf))
+    carried = carried_on(clip, unsure, (0.0, np.inf))
     assert (carried.start, carried.end, carried.stream_end, carried.status) == (0.0, 12.0, 42.0, "match")
-    assert _carried_on(clip, unsure, (0.0, 10.5)).end == 10.5
-    assert _carried_on(clip, unsure[2:], (0.0, np.inf)) == clip
+    assert carried_on(clip, unsure, (0.0, 10.5)).end == 10.5
+    assert carried_on(clip, unsure[2:], (0.0, np.inf)) == clip
 
 
 def test_clips_seen_overlapping_longer_than_a_crossfade_meet_where_the_picture_changes_line(check):
     first, second = seen(0.0, 11.5, 4.0), seen(8.5, 20.0, 22.5)
-    a, b = _long_overlaps_split([second, first], [check])
+    a, b = long_overlaps_split([second, first], [check])
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     crossfade = [seen(0.0, 10.4, 4.0), seen(9.6, 20.0, 23.6)]  # within a crossfade: left as found
-    assert _long_overlaps_split(crossfade, [check]) == crossfade
+    assert long_overlaps_split(crossfade, [check]) == crossfade

@@ -10,7 +10,8 @@ import pytest
 
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
-from gdm_temporal.labels.align import AlignParams, _in_rhythm
+from gdm_temporal.labels.align import AlignParams
+from gdm_temporal.labels.heard_clips import in_rhythm
 from gdm_temporal.labels.picture_geometry import Box, _best_box, _Seen
 from gdm_temporal.labels.picture_motion import MotionCheck
 from gdm_temporal.labels.sound_evidence import Line
@@ -138,8 +139,8 @@ def test_the_rhythm_backs_a_heard_line_only_over_its_rival_and_where_the_sound_l
     rhythm = MotionCheck(stream, comp, FPS)
     true, elsewhere = Line(1.0, 170.0), Line(1.0, 420.0)
     heard = Heard(true, llr=20.0, first=30.5, last=41.0, lead=4.0, rival=elsewhere)
-    assert _in_rhythm(heard, rhythm, AlignParams()) > 0.9
+    assert in_rhythm(heard, rhythm, AlignParams()) > 0.9
     # A line whose rival is the one the screen follows: no say; nor where the sound prefers the rival.
-    assert _in_rhythm(replace(heard, line=elsewhere, rival=true), rhythm, AlignParams()) is None
-    assert _in_rhythm(replace(heard, lead=-1.0), rhythm, AlignParams()) is None
-    assert _in_rhythm(heard, None, AlignParams()) is None  # no motion blocks
+    assert in_rhythm(replace(heard, line=elsewhere, rival=true), rhythm, AlignParams()) is None
+    assert in_rhythm(replace(heard, lead=-1.0), rhythm, AlignParams()) is None
+    assert in_rhythm(heard, None, AlignParams()) is None  # no motion blocks

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gdm_temporal.labels import audio_print as ap
-from gdm_temporal.labels.align import AlignParams, _handed_over, _taken_back
+from gdm_temporal.labels.align import AlignParams
+from gdm_temporal.labels.heard_clips import handed_over, taken_back
 from gdm_temporal.labels.pieces import Piece, fuse, labels_from, one_per_clip
 from gdm_temporal.labels.sound_match import sound_pieces
 
@@ -186,12 +187,12 @@ def test_a_line_the_sound_carried_past_its_clip_gives_the_stretch_back():
     # heard on its line, is what the picture sees over the end of that claim.
     claim = heard(40, 52, 196.2 + 0.97 * 40, speed=0.97)
     neighbour = replace(heard(52, 56, 138.6), evidence="sound and picture")
-    [left, grown] = _taken_back([claim, neighbour], [LinesSeen({86.6: 2.2})], AlignParams())
+    [left, grown] = taken_back([claim, neighbour], [LinesSeen({86.6: 2.2})], AlignParams())
     assert left.status == "low confidence" and left.confidence < claim.confidence / 2
     assert grown.start < 48 and grown.stream_start == pytest.approx(86.6 + grown.start)
     # Where the picture sees neither line, or the claim's own, nothing changes.
     for seen_lines in ({}, {86.6: 2.2, round(196.2, 1): 2.0}):
-        assert _taken_back([claim, neighbour], [LinesSeen(seen_lines)], AlignParams()) == [claim, neighbour]
+        assert taken_back([claim, neighbour], [LinesSeen(seen_lines)], AlignParams()) == [claim, neighbour]
 
 
 class LinesSeenUntil(LinesSeen):
@@ -214,16 +215,16 @@ def test_a_heard_neighbour_gets_back_the_stretch_the_picture_sees_on_its_line():
     before, after = heard(13.2, 18.0, 97.1 + 13.2, "low confidence", 0.2), \
         replace(heard(18.0, 38.2, 344.9 + 18.0), evidence="sound and picture")
     seen_lines = LinesSeenUntil({97.1: (2.0, 25.4), 344.9: (0.4, np.inf)})
-    [given, kept] = _handed_over([before, after], [seen_lines], AlignParams())
+    [given, kept] = handed_over([before, after], [seen_lines], AlignParams())
     assert given.end == pytest.approx(25.4, abs=0.3) and kept.start == given.end
     assert kept.stream_start == pytest.approx(344.9 + kept.start)
     assert (given.status, given.evidence) == ("match", "sound and picture")
     # A picture that does not prefer the neighbour's line by a clear margin changes nothing;
     # nor may it take more than half the surer clip.
     weak = LinesSeenUntil({97.1: (1.2, 25.4), 344.9: (0.4, np.inf)})
-    assert _handed_over([before, after], [weak], AlignParams()) == [before, after]
+    assert handed_over([before, after], [weak], AlignParams()) == [before, after]
     everywhere = LinesSeenUntil({97.1: (2.0, np.inf), 344.9: (0.4, np.inf)})
-    [_, kept] = _handed_over([before, after], [everywhere], AlignParams())
+    [_, kept] = handed_over([before, after], [everywhere], AlignParams())
     assert kept.start == pytest.approx(28.1, abs=0.3)
 
 

@@ -1,0 +1,189 @@
+"""Clips the sound found, with the picture's say: confirmed, grown, moved to the sound's other
+line, or their stretch handed to a neighbour whose line the picture follows there; and where two
+meet, the join placed where the picture changes line."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .align_params import AlignParams
+from .picture_match import PictureCheck
+from .picture_motion import MotionCheck
+from .pieces import Piece
+from .seen_clips import grown, smoothed, split_by_picture
+from .sound_match import Heard
+
+
+def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: MotionCheck | None,
+               params: AlignParams, joins: set[float]) -> Piece:
+    """A clip the sound found, with the picture's say on the same line: standing out from its
+    background there (in either picture comparison), or moving in the stream's rhythm along it
+    and not along the sound's rival line, makes it a match seen and heard, and where the
+    picture still stands out past the first or last sound (a clip's quiet start or end) the
+    clip grows to cover it; but not past an edge it shares with the next clip the sound found
+    (`joins`: placed at the picture change between the two clips' sounds, where a look-alike
+    game would let the picture's growth run into the neighbour)."""
+    z, check = -np.inf, None
+    for candidate in checks:
+        value = candidate.z_along(heard.start, heard.end, heard.stream_start, heard.speed)
+        # Standing out more than along the other lines its top matches suggest, too: in a game
+        # whose every maze or arena looks alike, any line through the same scene stands out a little.
+        if value >= params.confirm_z and value > z and value - candidate.rival_z(
+                heard.start, heard.end, heard.stream_start, heard.speed) >= params.picture_lead:
+            z, check = value, candidate
+    moves = in_rhythm(sound, rhythm, params)
+    if check is None and moves is None:
+        return rival_seen(heard, sound, checks, params)
+    doubt = 1 - heard.confidence  # each witness that backs the line takes its share of the doubt away
+    if check is not None:
+        doubt *= float(np.exp(-z / params.confirm_z))
+    if moves is not None:
+        doubt *= 1 - moves
+    wider = grown(heard, check, params, params.heard_reach_s,
+                   fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
+    return replace(wider, status="match", evidence="sound and picture", confidence=1 - doubt)
+
+
+def rival_seen(heard: Piece, sound: Heard, checks: list[PictureCheck], params: AlignParams) -> Piece:
+    """A clip the sound left unsure between its line and a rival line, whose picture follows
+    the rival and not the line: the sound heard the clip, and the picture tells which of the
+    two passages it heard (Ms. Pac-Man's waka-waka sounds alike from any passage of a maze).
+    Held to the test a line the sound chose is held to: along the rival, a mean z-score >=
+    `confirm_z` in some comparison, `picture_lead` above the sound's own line and the other
+    lines its top matches suggest."""
+    if sound.rival is None or heard.status == "match":
+        return heard
+    rival = replace(heard, stream_start=sound.rival.stream_at(heard.start), stream_end=sound.rival.stream_at(heard.end),
+                    speed=sound.rival.speed)
+    for check in checks:
+        z = check.z_along(heard.start, heard.end, rival.stream_start, rival.speed)
+        if z >= params.confirm_z \
+                and z - max(check.z_along(heard.start, heard.end, heard.stream_start, heard.speed),
+                            check.rival_z(heard.start, heard.end, rival.stream_start, rival.speed)) >= params.picture_lead:
+            return replace(rival, status="match", evidence="sound and picture",
+                           confidence=1 - float(np.exp(-z / params.confirm_z)))
+    return heard
+
+
+def handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+    """Two clips the sound placed one after the other, the surer seen and heard: where, at the
+    edge they share, the picture follows the other clip's line and not the surer one's for at
+    least `handover_s`, the surer clip's sound carried its line past its clip (a march or a
+    serve the game replays) and the stretch goes to the other clip, whose line the picture
+    then confirms or not over its new stretch."""
+    out = list(heard)
+    fps = checks[0].stream.fps
+    reach = int(params.handover_s * fps)
+    for k in range(len(out) - 1):
+        if abs(out[k].end - out[k + 1].start) > 1e-6:
+            continue
+        for sure_at, other_at in ((k + 1, k), (k, k + 1)):
+            sure, other = out[sure_at], out[other_at]
+            if not (sure.found and other.found) or sure.evidence != "sound and picture" or sure.status != "match" \
+                    or (other.status == "match" and other.evidence == "sound and picture"):
+                continue
+            # Per step of the surer clip, from the shared edge inwards: z-scores along the other
+            # clip's line and its own, in the comparison that sees the other line best there.
+            from_edge = slice(None) if sure_at == k + 1 else slice(None, None, -1)
+            theirs, own = max(([c.z_steps(sure.start, sure.end, p.stream_at(sure.start), p.speed)[from_edge]
+                                for p in (other, sure)] for c in checks),
+                              key=lambda pair: np.nan_to_num(np.nanmean(pair[0][:reach]), nan=-np.inf))
+            theirs, own = smoothed(theirs), smoothed(own)
+            held = 0
+            # (a still step, NaN, neither holds nor breaks the stretch, nor counts towards it)
+            while held < len(theirs) // 2 and not (theirs[held] < params.grow_z or theirs[held] - own[held] < params.grow_z):
+                held += 1  # (at most half: the picture confirmed the surer clip's line over it)
+            if np.isfinite(theirs[:held]).sum() < reach:
+                continue
+            edge = sure.start + held / fps if sure_at == k + 1 else sure.end - held / fps
+            out[k], out[k + 1] = out[k].spanning(out[k].start, edge), out[k + 1].spanning(edge, out[k + 1].end)
+            given = out[other_at]
+            z = max(c.z_along(given.start, given.end, given.stream_start, given.speed) for c in checks)
+            if z >= params.confirm_z:
+                doubt = (1 - (given.confidence or 0.0)) * float(np.exp(-z / params.confirm_z))
+                out[other_at] = replace(given, status="match", evidence="sound and picture", confidence=1 - doubt)
+    return out
+
+
+def taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+    """A clip the sound alone claims, next to one the picture confirmed, whose stretch the
+    picture sees on the neighbour's line and not on its own: a game that replays its music at
+    other tempos (Space Invaders' march) lets the sound carry a line past the end of its clip.
+    The claim is left "low confidence", and the neighbour grows over the steps its line still
+    explains."""
+    out = list(heard)
+    for k, p in enumerate(out):
+        if p.status != "match" or p.evidence != "sound":
+            continue
+        for j in (k - 1, k + 1):
+            q = out[j] if 0 <= j < len(out) else None
+            if q is None or q.status != "match" or q.evidence != "sound and picture" \
+                    or min(abs(q.end - p.start), abs(p.end - q.start)) > 1e-6:
+                continue
+            # Over the half of the claim next to the neighbour (where a line carried past its
+            # clip would be).
+            lo, hi = (p.start, (p.start + p.end) / 2) if j == k - 1 else ((p.start + p.end) / 2, p.end)
+            theirs = [c.z_along(lo, hi, q.stream_at(lo), q.speed) for c in checks]
+            own = max(c.z_along(lo, hi, p.stream_at(lo), p.speed) for c in checks)
+            best = int(np.argmax(theirs))
+            if theirs[best] < params.confirm_z or theirs[best] - own < params.confirm_z:
+                continue
+            # The picture's contradiction takes its share of the confidence away.
+            doubt = float(np.exp(-(theirs[best] - own) / params.confirm_z))
+            out[k] = replace(p, status="low confidence", confidence=p.confidence * doubt)
+            fixed = (j == k - 1, j == k + 1)  # q grows towards p only
+            out[j] = grown(q, checks[best], params, p.end - p.start, fixed)
+            break
+    return out
+
+
+def in_rhythm(sound: Heard, rhythm: MotionCheck | None, params: AlignParams) -> float | None:
+    """How sure the screen's rhythm makes the sound's line (0..1), or None where it does not
+    back the line over its rival."""
+    if rhythm is None or sound.lead < params.rhythm_sound_lead:
+        return None
+    line = sound.line
+    r = rhythm.agreement(sound.first, sound.last, line.stream_at(sound.first), line.speed)
+    rival = float("nan") if sound.rival is None else \
+        rhythm.agreement(sound.first, sound.last, sound.rival.stream_at(sound.first), sound.rival.speed)
+    if not r >= params.rhythm_r or r - max(np.nan_to_num(rival, nan=0.0), 0.0) < params.rhythm_lead:
+        return None
+    return r
+
+
+def joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[PictureCheck],
+                       params: AlignParams) -> list[Piece]:
+    """Two clips seen and heard one after the other join where the picture passes from one
+    line to the other, between the last sound of the first and the first of the second (give
+    or take `join_slack_s`). The sound placed the join at the embedding's largest change
+    there, which a crossfade spreads and a letterbox shrinks."""
+    out = list(heard)
+    for k in range(len(out) - 1):
+        a, b = out[k], out[k + 1]
+        if abs(a.end - b.start) <= 1e-6 and all(p.status == "match" and p.evidence == "sound and picture"
+                                                for p in (a, b)):
+            lo, hi = sorted((sounds[k].last, sounds[k + 1].first))
+            out[k], out[k + 1] = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
+    return out
+
+
+def overlaps_split(pieces: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+    """Two matches the picture sees, one of them heard too, that overlap, meet, or have only
+    unsure pieces between them (each grown, or found, past a cut between look-alike scenes, or
+    stopped short of it by an unsure claim) end and start where the picture passes from one
+    line to the other, within `join_slack_s` of the overlap or gap (a gap at most
+    `picture_reach_s`); a crossfade's two lines meet in its middle. (Between two clips found by
+    the picture alone, their searches' own edges were better: on Super Mario, a clip's start
+    0.5 s late where it was exact.)"""
+    out = list(pieces)
+    matches = [k for k, p in enumerate(out) if p.status == "match"]
+    for k, j in zip(matches, matches[1:]):
+        a, b = out[k], out[j]
+        between = out[k + 1:j]
+        if b.start - a.end <= params.picture_reach_s and all(p.status == "low confidence" for p in between) \
+                and all("picture" in (p.evidence or "") for p in (a, b)) and "sound and picture" in (a.evidence, b.evidence):
+            lo, hi = sorted((a.end, b.start))
+            out[k], out[j] = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
+    return out
