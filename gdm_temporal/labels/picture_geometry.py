@@ -32,6 +32,10 @@ _MIN_COVER = 0.1  # a compilation cell is compared where the stream's picture co
 _MIN_STEPS = 25  # the fit needs this many anchored steps (5 s at 5 steps/s)...
 _FIT_STEPS = 1500  # ...and is made on at most this many (their motion)...
 _FIT_PICTURES = 300  # ...and this many pictures (as sharp a fit: a picture holds 16 times the cells)
+# Fitted on fewer anchored clips than this, the geometry takes the videos' typical screens
+# (`profile_box`) as one more witness: one clip's pictures may agree as well under a wrong box
+# (Space Invaders, letterboxed, one clip heard: 0.42 x 0.5 for 0.42 x 1, correlating 0.38).
+_FEW_ANCHORS = 3
 MIN_FIT = 0.3  # a fit correlating less than this is no geometry (the anchors' pictures are stills or unrelated)
 _STILL = 0.5  # grey levels summed over the cells: a step that changed less than this did not move
 
@@ -240,8 +244,11 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
         return None
     steps = sum(len(r) for r in rows_c)
     every, every_picture = -(-steps // _FIT_STEPS), -(-steps // _FIT_PICTURES)  # thinned: the fit is as good
-    return _best_box([_Seen(a[::every], b[::every], *((p[::every_picture], q[::every_picture]) if pictures else (None, None)))
-                      for a, b, p, q in zip(rows_s, rows_c, pictures_s, pictures_c)])
+    seen = [_Seen(a[::every], b[::every], *((p[::every_picture], q[::every_picture]) if pictures else (None, None)))
+            for a, b, p, q in zip(rows_s, rows_c, pictures_s, pictures_c)]
+    if len(seen) < _FEW_ANCHORS:
+        seen.append(_typical_screens(stream, compilation, pictures))
+    return _best_box(seen)
 
 
 def _typical(video: FeatureFile, pictures: bool, sample: int = 20000, chunk: int = 16384
@@ -263,6 +270,13 @@ def _typical(video: FeatureFile, pictures: bool, sample: int = 20000, chunk: int
     return (total / max(count, 1))[None, :], median
 
 
+def _typical_screens(stream: FeatureFile, compilation: FeatureFile, pictures: bool) -> _Seen:
+    (stream_grid, stream_picture), (comp_grid, comp_picture) = _typical(stream, pictures), _typical(compilation, pictures)
+    if stream_picture is None or comp_picture is None:
+        stream_picture = comp_picture = None
+    return _Seen(stream_grid, comp_grid, stream_picture, comp_picture)
+
+
 def profile_box(stream: FeatureFile, compilation: FeatureFile) -> tuple[Box, float] | None:
     """The geometry without any known line: where on screen each video moves, on average, and
     what its screen typically shows, are the game's layout (Breakout's ball and paddle, Space
@@ -272,8 +286,4 @@ def profile_box(stream: FeatureFile, compilation: FeatureFile) -> tuple[Box, flo
     1.32-1.4 for 1.36 (by motion alone: Space Invaders' letterbox 0.32 x 0.52)."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
-    pictures = _pictures(stream, compilation)
-    (stream_grid, stream_picture), (comp_grid, comp_picture) = _typical(stream, pictures), _typical(compilation, pictures)
-    if stream_picture is None or comp_picture is None:
-        stream_picture = comp_picture = None
-    return _best_box(_Seen(stream_grid, comp_grid, stream_picture, comp_picture))
+    return _best_box(_typical_screens(stream, compilation, _pictures(stream, compilation)))
