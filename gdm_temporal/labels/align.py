@@ -106,7 +106,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
-    judged = [looked_at(p, h, checks, rhythm, params, joins) for p, h in heard]
+    judged = [looked_at(p, h, checks, rhythm, params, joins, seen) for p, h in heard]
     judged = joined_by_picture(judged, [h for _, h in heard], checks, params)
     pieces = overlaps_split(fuse(seen, taken_back(handed_over(judged, checks, params), checks, params), duration),
                             checks, params)

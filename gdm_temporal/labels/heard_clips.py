@@ -11,13 +11,13 @@ import numpy as np
 from .align_params import AlignParams
 from .picture_match import PictureCheck
 from .picture_motion import MotionCheck
-from .pieces import Piece
+from .pieces import Piece, agree
 from .seen_clips import grown, smoothed, split_by_picture
 from .sound_match import Heard
 
 
 def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: MotionCheck | None,
-               params: AlignParams, joins: set[float]) -> Piece:
+              params: AlignParams, joins: set[float], seen: list[Piece]) -> Piece:
     """A clip the sound found, with the picture's say on the same line: standing out from its
     background there (in either picture comparison), or moving in the stream's rhythm along it
     and not along the sound's rival line, makes it a match seen and heard, and where the
@@ -34,6 +34,8 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
                 heard.start, heard.end, heard.stream_start, heard.speed) >= params.picture_lead:
             z, check = value, candidate
     moves = in_rhythm(sound, rhythm, params)
+    if check is None and moves is not None and _seen_elsewhere(heard, seen, checks, params):
+        moves = None
     if check is None and moves is None:
         return rival_seen(heard, sound, checks, params)
     doubt = 1 - heard.confidence  # each witness that backs the line takes its share of the doubt away
@@ -44,6 +46,23 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
     wider = grown(heard, check, params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(wider, status="match", evidence="sound and picture", confidence=1 - doubt)
+
+
+def _seen_elsewhere(heard: Piece, seen: list[Piece], checks: list[PictureCheck], params: AlignParams) -> bool:
+    """Whether a clip the picture is sure of, on another line, covers most of the stretch, and
+    some comparison sees it there by at least `confirm_z` above background and above the heard
+    line (the line the screen's rhythm backs is then a rhythm the game replays: Ms. Pac-Man's
+    passages through a maze)."""
+    for p in seen:
+        lo, hi = max(p.start, heard.start), min(p.end, heard.end)
+        if p.status != "match" or agree(p, heard) or hi - lo < (heard.end - heard.start) / 2:
+            continue
+        for check in checks:
+            theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed)
+            if theirs >= params.confirm_z and theirs - check.z_along(lo, hi, heard.stream_at(lo), heard.speed) \
+                    >= params.confirm_z:
+                return True
+    return False
 
 
 def rival_seen(heard: Piece, sound: Heard, checks: list[PictureCheck], params: AlignParams) -> Piece:

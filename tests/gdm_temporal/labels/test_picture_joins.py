@@ -12,7 +12,7 @@ import pytest
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams
-from gdm_temporal.labels.heard_clips import joined_by_picture, overlaps_split, rival_seen
+from gdm_temporal.labels.heard_clips import _seen_elsewhere, joined_by_picture, overlaps_split, rival_seen
 from gdm_temporal.labels.seen_clips import carried_on, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
@@ -143,3 +143,13 @@ def test_clips_seen_overlapping_longer_than_a_crossfade_meet_where_the_picture_c
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     crossfade = [seen(0.0, 10.4, 4.0), seen(9.6, 20.0, 23.6)]  # within a crossfade: left as found
     assert long_overlaps_split(crossfade, [check]) == crossfade
+
+
+def test_a_heard_line_the_picture_sees_elsewhere(check):
+    """The rhythm backs no heard line over a stretch that a clip the picture is sure of shows
+    on another line (Ms. Pac-Man: a passage's rhythm replayed 200 s away had a clip invented)."""
+    heard = Piece(11.0, 19.0, 150.0, 158.0, None, 0.5, "low confidence", "sound", 1.0)
+    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0)], [check], AlignParams())
+    assert not _seen_elsewhere(heard, [seen(10.0, 14.0, 24.0)], [check], AlignParams())  # a corner of it only
+    assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 149.0)], [check], AlignParams())  # its own line
+    assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0, "low confidence")], [check], AlignParams())
