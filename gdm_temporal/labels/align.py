@@ -26,7 +26,7 @@ from gdm_features import FeatureFile
 from .align_params import AlignParams
 from .audio_print import Onsets, PrintIndex
 from .heard_clips import handed_over, joined_by_picture, looked_at, overlaps_split, taken_back
-from .picture_geometry import Box, fitted_box, grid_views, picture_views, profile_box
+from .picture_geometry import Box, TypicalScreens, fitted_box, grid_views, picture_views, profile_box
 from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
@@ -79,8 +79,9 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         # What moved where, and the small grey pictures, compared cell by cell in the geometry
         # that the clips already sure show (picture_geometry.py): more picture searches, and
         # more checks of any line.
-        fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]))
-        fit = fitted or profile_box(stream, compilation)
+        screens = TypicalScreens(stream, compilation)  # (read at most once, where a fit needs them)
+        fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]), screens)
+        fit = fitted or profile_box(stream, compilation, screens)
         box = fit[0] if fit else Box()
         # (Where the pictures may be searched again below, the rest of the bar is shared by three.)
         share = (1 - 1 / passes) / (passes - 1 + (pictures and fitted is None))
@@ -91,7 +92,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
             # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
             # 0.43). The clips they are sure of measure it; in another box, the small pictures
             # are searched again (Space Invaders' combined edits: 3 of 6 clips to 6).
-            refit = fitted_box(stream, compilation, _anchors(seen))
+            refit = fitted_box(stream, compilation, _anchors(seen), screens)
             if refit and refit[0] != box:
                 seen = one_per_clip(seen, searched(picture_views(refit[0]), params.picture, report(1 - share, share)))
             elif progress:

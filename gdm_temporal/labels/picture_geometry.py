@@ -219,11 +219,12 @@ def _pictures(stream: FeatureFile, compilation: FeatureFile) -> bool:
     return bool(stream.picture_dim and compilation.picture_dim)
 
 
-def fitted_box(stream: FeatureFile, compilation: FeatureFile,
-               anchors: Sequence[tuple[float, float, float, float]]) -> tuple[Box, float] | None:
+def fitted_box(stream: FeatureFile, compilation: FeatureFile, anchors: Sequence[tuple[float, float, float, float]],
+               screens: TypicalScreens | None = None) -> tuple[Box, float] | None:
     """The geometry under which the anchored stretches agree best, step by step, and how well
     (a correlation); None without motion blocks or enough anchored steps. An anchor is
-    `(start_s, end_s, stream_start_s, speed)` of a stretch whose line is known."""
+    `(start_s, end_s, stream_start_s, speed)` of a stretch whose line is known; `screens`, the
+    two videos' typical screens where a caller fits more than once (worked out when needed)."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
     fps, pictures = compilation.fps, _pictures(stream, compilation)
@@ -247,7 +248,7 @@ def fitted_box(stream: FeatureFile, compilation: FeatureFile,
     seen = [_Seen(a[::every], b[::every], *((p[::every_picture], q[::every_picture]) if pictures else (None, None)))
             for a, b, p, q in zip(rows_s, rows_c, pictures_s, pictures_c)]
     if len(seen) < _FEW_ANCHORS:
-        seen.append(_typical_screens(stream, compilation, pictures))
+        seen.append((screens or TypicalScreens(stream, compilation)).seen)
     return _best_box(seen)
 
 
@@ -270,14 +271,25 @@ def _typical(video: FeatureFile, pictures: bool, sample: int = 20000, chunk: int
     return (total / max(count, 1))[None, :], median
 
 
-def _typical_screens(stream: FeatureFile, compilation: FeatureFile, pictures: bool) -> _Seen:
-    (stream_grid, stream_picture), (comp_grid, comp_picture) = _typical(stream, pictures), _typical(compilation, pictures)
-    if stream_picture is None or comp_picture is None:
-        stream_picture = comp_picture = None
-    return _Seen(stream_grid, comp_grid, stream_picture, comp_picture)
+class TypicalScreens:
+    """The two videos' typical screens (`_typical`), read the first time they are asked for and
+    then kept: each reading is a pass over the stream (1.8 s of CPU for 10 hours), and one
+    alignment may fit the geometry on them three times."""
+
+    def __init__(self, stream: FeatureFile, compilation: FeatureFile):
+        self._videos = (stream, compilation)
+
+    @cached_property
+    def seen(self) -> _Seen:
+        pictures = _pictures(*self._videos)
+        (stream_grid, stream_picture), (comp_grid, comp_picture) = (_typical(video, pictures) for video in self._videos)
+        if stream_picture is None or comp_picture is None:
+            stream_picture = comp_picture = None
+        return _Seen(stream_grid, comp_grid, stream_picture, comp_picture)
 
 
-def profile_box(stream: FeatureFile, compilation: FeatureFile) -> tuple[Box, float] | None:
+def profile_box(stream: FeatureFile, compilation: FeatureFile,
+                screens: TypicalScreens | None = None) -> tuple[Box, float] | None:
     """The geometry without any known line: where on screen each video moves, on average, and
     what its screen typically shows, are the game's layout (Breakout's ball and paddle, Space
     Invaders' formation over the ground), and the box that carries the stream's layout onto
@@ -286,4 +298,4 @@ def profile_box(stream: FeatureFile, compilation: FeatureFile) -> tuple[Box, flo
     1.32-1.4 for 1.36 (by motion alone: Space Invaders' letterbox 0.32 x 0.52)."""
     if not stream.motion_dim or not compilation.motion_dim:
         return None
-    return _best_box(_typical_screens(stream, compilation, _pictures(stream, compilation)))
+    return _best_box((screens or TypicalScreens(stream, compilation)).seen)
