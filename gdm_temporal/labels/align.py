@@ -25,7 +25,7 @@ from gdm_features import FeatureFile
 
 from .align_params import AlignParams
 from .audio_print import Onsets, PrintIndex
-from .heard_clips import handed_over, joined_by_picture, looked_at, overlaps_split, taken_back
+from .heard_clips import handed_over, joined_by_picture, looked_at, overheard, overlaps_split, taken_back
 from .picture_geometry import Box, TypicalScreens, fitted_box, grid_views, picture_views, profile_box
 from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces
 from .picture_motion import MotionCheck
@@ -102,15 +102,15 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         del checks[-2]  # (the small pictures in the guessed geometry, searched again in the measured one)
     if pictures:
         seen = [seen_twice(p, checks[1:], params) if p.status == "low confidence" else p for p in seen]
-    seen = grown_apart(searches, [p for p in seen if p.status == "match"], params)
+    seen = grown_apart(searches, [p for p in seen if p.status == "match"], checks, params)
     seen = long_overlaps_split(seen, checks)
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}
     rhythm = MotionCheck.of(stream, compilation) if heard else None
     judged = [looked_at(p, h, checks, rhythm, params, joins, seen) for p, h in heard]
     judged = joined_by_picture(judged, [h for _, h in heard], checks, params)
-    pieces = overlaps_split(fuse(seen, taken_back(handed_over(judged, checks, params), checks, params), duration),
-                            checks, params)
+    judged, seen = overheard(taken_back(handed_over(judged, checks, params), checks, params), seen, checks, params)
+    pieces = overlaps_split(fuse(seen, judged, duration), [p for p in seen + judged if p.found], checks, params)
     return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
 
 

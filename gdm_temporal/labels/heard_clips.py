@@ -11,8 +11,8 @@ import numpy as np
 from .align_params import AlignParams
 from .picture_match import PictureCheck
 from .picture_motion import MotionCheck
-from .pieces import Piece, agree
-from .seen_clips import grown, smoothed, split_by_picture
+from .pieces import MIN_PIECE_S, Piece, agree
+from .seen_clips import grown, picture_lead, smoothed, split_by_picture
 from .sound_match import Heard
 
 
@@ -43,7 +43,7 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
         doubt *= float(np.exp(-z / params.confirm_z))
     if moves is not None:
         doubt *= 1 - moves
-    wider = grown(heard, check, params, params.heard_reach_s,
+    wider = grown(heard, [check], params, params.heard_reach_s,
                    fixed=(round(heard.start, 6) in joins, round(heard.end, 6) in joins)) if check else heard
     return replace(wider, status="match", evidence="sound and picture", confidence=1 - doubt)
 
@@ -153,9 +153,48 @@ def taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignPara
             doubt = float(np.exp(-(theirs[best] - own) / params.confirm_z))
             out[k] = replace(p, status="low confidence", confidence=p.confidence * doubt)
             fixed = (j == k - 1, j == k + 1)  # q grows towards p only
-            out[j] = grown(q, checks[best], params, p.end - p.start, fixed)
+            out[j] = grown(q, [checks[best]], params, p.end - p.start, fixed)
             break
     return out
+
+
+def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck], params: AlignParams
+              ) -> tuple[list[Piece], list[Piece]]:
+    """A clip the sound is sure of, whose line the picture denies at one of its edges for at
+    least `handover_s` (no comparison sees the line there, `grow_z`), where a clip the picture
+    found on another line, sure or not, stands out above it by `confirm_z` in the comparisons
+    together: the sound carried its line past its clip (Space Invaders' march sounds the same
+    at the start of every game: 3.6 s into the next clip, and 6.6 s over a whole clip), so it
+    ends where the picture passes to the other line, and the picture's clip starts there, as
+    sure as it was."""
+    heard, seen = list(heard), list(seen)
+    for k, h in enumerate(heard):
+        if h.status != "match":
+            continue
+        for i, q in enumerate(seen):
+            if not q.found or agree(h, q):
+                continue
+            lo, hi = max(h.start, q.start), min(h.end, q.end)
+            at_end = q.start > h.start and hi >= h.end - MIN_PIECE_S
+            if hi - lo < params.handover_s or not (at_end or (q.end < h.end and lo <= h.start + MIN_PIECE_S)):
+                continue
+            if not seen_instead(q, h, lo, hi, checks, params):
+                continue
+            if at_end:
+                h, seen[i] = split_by_picture(h, q, h.start, q.end, checks)
+            else:
+                seen[i], h = split_by_picture(q, h, q.start, h.end, checks)
+        heard[k] = h
+    return heard, seen
+
+
+def seen_instead(seen: Piece, line: Piece, lo: float, hi: float, checks: list[PictureCheck],
+                 params: AlignParams) -> bool:
+    """Whether, over `[lo, hi]`, the picture sees `seen`'s line instead of `line`'s: no comparison
+    sees `line` there (`grow_z`), and `seen`'s stands out above it by `confirm_z` in the
+    comparisons together."""
+    lead, own = picture_lead(seen, line, lo, hi, checks)
+    return own < params.grow_z and lead >= params.confirm_z
 
 
 def in_rhythm(sound: Heard, rhythm: MotionCheck | None, params: AlignParams) -> float | None:
@@ -188,21 +227,28 @@ def joined_by_picture(heard: list[Piece], sounds: list[Heard], checks: list[Pict
     return out
 
 
-def overlaps_split(pieces: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
+def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[PictureCheck],
+                   params: AlignParams) -> list[Piece]:
     """Two matches the picture sees, one of them heard too, that overlap, meet, or have only
     unsure pieces between them (each grown, or found, past a cut between look-alike scenes, or
-    stopped short of it by an unsure claim) end and start where the picture passes from one
-    line to the other, within `join_slack_s` of the overlap or gap (a gap at most
-    `picture_reach_s`); a crossfade's two lines meet in its middle. (Between two clips found by
-    the picture alone, their searches' own edges were better: on Super Mario, a clip's start
-    0.5 s late where it was exact.)"""
+    stopped short of it by an unsure claim; but not a clip the picture sees instead of both,
+    which one of them would grow over) end and start where the picture passes from one line to
+    the other: within `join_slack_s` of the overlap or gap (a gap at most `picture_reach_s`), or
+    of where either line's own `claims` (the pieces fused) reached into the other's (the
+    stronger claim took the whole overlap: Space Invaders letterboxed, 3.4 s of the next clip).
+    A crossfade's two lines meet in its middle. (Between two clips found by the picture alone,
+    their searches' own edges were better: on Super Mario, a clip's start 0.5 s late where it
+    was exact.)"""
     out = list(pieces)
     matches = [k for k, p in enumerate(out) if p.status == "match"]
     for k, j in zip(matches, matches[1:]):
         a, b = out[k], out[j]
         between = out[k + 1:j]
         if b.start - a.end <= params.picture_reach_s and all(p.status == "low confidence" for p in between) \
-                and all("picture" in (p.evidence or "") for p in (a, b)) and "sound and picture" in (a.evidence, b.evidence):
+                and all("picture" in (p.evidence or "") for p in (a, b)) and "sound and picture" in (a.evidence, b.evidence) \
+                and not any(seen_instead(p, q, p.start, p.end, checks, params) for p in between for q in (a, b)):
             lo, hi = sorted((a.end, b.start))
+            lo = min([lo] + [q.start for q in claims if agree(q, b) and q.start < lo < q.end])
+            hi = max([hi] + [q.end for q in claims if agree(q, a) and q.start < hi < q.end])
             out[k], out[j] = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
     return out

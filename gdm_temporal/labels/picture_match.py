@@ -159,10 +159,16 @@ class PictureCheck:
     std: np.ndarray  # ...and spread
     still: np.ndarray  # per compilation step: the picture did not move (a card): no say on any line
     top_idx: np.ndarray  # per compilation step: its best stream steps
+    # Per compilation step, for the motion grids' and small pictures' comparisons: the small
+    # picture stood still too (`standing_still`). Where only the embedding stood still (a maze
+    # whose sprites are small), they still place the step; growth reads them there. None: `still`.
+    standing: np.ndarray | None = None
 
-    def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> np.ndarray:
+    def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float,
+                standing: bool = False) -> np.ndarray:
         """Per compilation step in `[start_s, end_s)`, the z-score of its similarity to the stream
-        step on the line (NaN where the line leaves the stream or the step has no frame)."""
+        step on the line (NaN where the line leaves the stream, the step has no frame, or the
+        picture stood still: `still`, or with `standing`, `standing`)."""
         fps = self.stream.fps
         first = int(round(start_s * fps))
         i = np.arange(max(0, first), min(len(self.comp), int(round(end_s * fps))))
@@ -174,7 +180,7 @@ class PictureCheck:
             rows = self.view(read_for(self.view, self.stream, first, int(j[ok].max()) - first + 1))[j[ok] - first]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
-        z[self.still[i]] = np.nan
+        z[(self.standing if standing and self.standing is not None else self.still)[i]] = np.nan
         return z
 
     def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
@@ -361,7 +367,8 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     count = max(stats.count, 1)
     mean = c64 @ stats.row_sum / count
     std = np.sqrt(np.maximum(((c64 @ stats.gram) * c64).sum(1) / count - mean**2, 0.0)) + 1e-3
-    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx)
+    return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx,
+                                                               None if comp_view is embedding else standing)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, view: View, centre: np.ndarray, offset: int, a: int,

@@ -24,29 +24,54 @@ def checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     return seen
 
 
-def grown_apart(searches: list[tuple[list[Piece], PictureCheck]], twice: list[Piece],
+def grown_apart(searches: list[tuple[list[Piece], PictureCheck]], twice: list[Piece], checks: list[PictureCheck],
                  params: AlignParams) -> list[Piece]:
     """The picture searches' pieces as one list (`one_per_clip`, then the clips sure only
     `twice`), each sure one first grown over its neighbours' steps that still stand out along
-    its line in its search's check, and over the unsure pieces of its line it meets (a fragment
-    of a clip becomes the clip), but not into a stretch some search is sure shows another line:
-    a game whose pictures repeat opens the next clip on a scene that looks like the one this
-    clip's line goes on to (Ms. Pac-Man's new life), and growth carried the line 2.5 s into it."""
+    its line in some comparison (`grown`: Ms. Pac-Man's opening screen is still to the
+    embedding, its ghosts flickering in the small pictures; a clip's start was 4.4 s late),
+    and over the unsure pieces of its line it meets (a fragment of a clip becomes the clip);
+    but not into a stretch some search is sure shows another line (a game whose pictures repeat
+    opens the next clip on a scene that looks like the one this clip's line goes on to: Ms.
+    Pac-Man's new life, and growth carried the line 2.5 s into it), nor one where a search found
+    another line, unsure of it, that the `checks` together see above its own by `confirm_z` at
+    a typical step (Space Invaders' invaders look alike in any game: the small pictures carried
+    a line over the whole next clip, 6.3 s, which the others placed)."""
     sure = [p for found, _ in searches for p in found if p.status == "match"] + twice
     unsure = [p for found, _ in searches for p in found if p.status == "low confidence"]
     seen: list[Piece] = []
-    for found, check in searches:
+    for found, _ in searches:
         held = []
         for p in found:
             if p.status == "match":
-                others = [q for q in sure if not agree(p, q)]
+                others = [q for q in sure if not agree(p, q)] + [
+                    q for q in unsure if not agree(p, q) and p.start - params.picture_reach_s < q.end
+                    and q.start < p.end + params.picture_reach_s
+                    and typical_lead(q, p, checks) >= params.confirm_z]
                 lo = max([min(q.end, p.start) for q in others if q.start < p.start], default=0.0)
                 hi = min([max(q.start, p.end) for q in others if q.end > p.end], default=np.inf)
-                p = grown(p, check, params, params.picture_reach_s, within=(lo, hi))
+                p = grown(p, checks, params, params.picture_reach_s, within=(lo, hi))
                 p = carried_on(p, unsure, (lo, hi))
             held.append(p)
         seen = one_per_clip(seen, held)
     return one_per_clip(seen, twice)
+
+
+def typical_lead(seen: Piece, line: Piece, checks: list[PictureCheck]) -> float:
+    """How far `seen`'s line stands out above `line`'s at a typical step of `seen` (the median of
+    the z-scores' differences summed over the comparisons): a crossfade's steps, where `line`
+    may be the clip fading out, weigh no more than any other."""
+    lead = np.nansum([c.z_steps(seen.start, seen.end, seen.stream_start, seen.speed)
+                      - c.z_steps(seen.start, seen.end, line.stream_at(seen.start), line.speed) for c in checks], axis=0)
+    return float(np.median(lead)) if len(lead) else 0.0
+
+
+def picture_lead(seen: Piece, line: Piece, lo: float, hi: float, checks: list[PictureCheck]) -> tuple[float, float]:
+    """(how far `seen`'s line stands out above `line`'s over `[lo, hi]`, z-scores summed over
+    the comparisons; the most any one comparison sees `line` there)."""
+    own = [c.z_along(lo, hi, line.stream_at(lo), line.speed) for c in checks]
+    theirs = [c.z_along(lo, hi, seen.stream_at(lo), seen.speed) for c in checks]
+    return sum(theirs) - sum(own), max(own)
 
 
 def seen_twice(seen: Piece, checks: list[PictureCheck], params: AlignParams) -> Piece:
@@ -118,14 +143,17 @@ def carried_on(piece: Piece, unsure: list[Piece], within: tuple[float, float]) -
     return piece.spanning(start, end) if (start, end) != (piece.start, piece.end) else piece
 
 
-def grown(piece: Piece, check: PictureCheck, params: AlignParams, reach_s: float,
+def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s: float,
            fixed: tuple[bool, bool] = (False, False), within: tuple[float, float] = (0.0, np.inf)) -> Piece:
     """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
-    `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least `grow_z`."""
-    fps = check.stream.fps
+    `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least
+    `grow_z` in one of `checks`, each masking the steps where its own view stood still
+    (`PictureCheck.standing`)."""
+    fps = checks[0].stream.fps
     lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
-    z = check.z_steps(lo_s, min(piece.end + reach_s, max(within[1], piece.end)), piece.stream_at(lo_s), piece.speed)
-    z = np.convolve(np.nan_to_num(z, nan=-9.0), np.ones(3) / 3, mode="same")
+    hi_s = min(piece.end + reach_s, max(within[1], piece.end))
+    z = np.max([np.convolve(np.nan_to_num(c.z_steps(lo_s, hi_s, piece.stream_at(lo_s), piece.speed, standing=True),
+                                          nan=-9.0), np.ones(3) / 3, mode="same") for c in checks], axis=0)
     first = int(round(lo_s * fps))
     before, after = z[: int(round(piece.start * fps)) - first][::-1], z[int(round(piece.end * fps)) - first:]
     # Steps grown at each edge: those before the first below `grow_z`.

@@ -12,7 +12,7 @@ import pytest
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams
-from gdm_temporal.labels.heard_clips import _seen_elsewhere, joined_by_picture, overlaps_split, rival_seen
+from gdm_temporal.labels.heard_clips import _seen_elsewhere, joined_by_picture, overheard, overlaps_split, rival_seen
 from gdm_temporal.labels.seen_clips import carried_on, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
@@ -73,7 +73,7 @@ def test_a_join_moves_to_where_the_picture_changes_line(check):
 
 def test_overlapping_matches_end_where_the_picture_changes_line(check):
     first, second = seen_and_heard(0.0, 11.0, 4.0), seen_and_heard(9.0, 20.0, 23.0)  # each 1 s past the cut
-    a, b = overlaps_split([first, second], [check], AlignParams())
+    a, b = overlaps_split([first, second], [], [check], AlignParams())
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
 
 
@@ -101,10 +101,52 @@ def test_matches_meet_across_an_unsure_claim_between_them(check):
     is no edge: the picture places the cut. Footage from nowhere ("no match") is one."""
     first, second = seen_and_heard(0.0, 8.0, 4.0), seen_and_heard(12.0, 20.0, 26.0)
     unsure = Piece(8.0, 12.0, 150.0, 154.0, None, 0.1, "low confidence", "sound", 1.0)
-    a, _, b = overlaps_split([first, unsure, second], [check], AlignParams())
+    a, _, b = overlaps_split([first, unsure, second], [], [check], AlignParams())
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
     nowhere = Piece(8.0, 12.0)
-    assert overlaps_split([first, nowhere, second], [check], AlignParams()) == [first, nowhere, second]
+    assert overlaps_split([first, nowhere, second], [], [check], AlignParams()) == [first, nowhere, second]
+
+
+def test_matches_meet_where_their_own_claims_reached(check):
+    """Fused, the stronger clip took the stretch the other's own claim held, 4 s past the cut:
+    the picture places the cut within that claim, not only near where they now meet."""
+    first, second = seen_and_heard(0.0, 14.0, 4.0), seen(14.0, 20.0, 28.0)
+    claims = [first, seen(10.0, 20.0, 24.0)]
+    a, b = overlaps_split([first, second], claims, [check], AlignParams())
+    assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
+    a, b = overlaps_split([first, second], [], [check], AlignParams())
+    assert a.end == b.start >= 13.0
+
+
+def test_no_split_over_a_clip_the_picture_sees_instead_of_both(check):
+    """An unsure piece between two matches, on the line the picture follows there and neither
+    of theirs (the second clip's own line, between a clip heard on a look-alike and the next):
+    neither match grows over it."""
+    first, second = seen_and_heard(0.0, 10.0, 4.0), seen_and_heard(16.0, 20.0, 36.0)
+    between = seen(10.0, 16.0, 24.0, "low confidence")
+    assert overlaps_split([first, between, second], [], [check], AlignParams()) == [first, between, second]
+
+
+def test_a_heard_clip_ends_where_the_picture_sees_another_line_instead(check):
+    """The sound carried the first clip's line 6 s past the cut (a march every game plays
+    alike); the picture sees the second clip's line there, unsure of it: the heard clip ends at
+    the cut, and the picture's clip starts there. A piece on a line the picture does not
+    follow either changes nothing."""
+    heard = seen_and_heard(0.0, 16.0, 4.0)
+    [h], [q] = overheard([heard], [seen(12.0, 20.0, 26.0, "low confidence")], [check], AlignParams())
+    assert h.end == q.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
+    assert (q.status, q.stream_start) == ("low confidence", pytest.approx(14.0 + q.start))
+    elsewhere = seen(12.0, 20.0, 150.0, "low confidence")
+    assert overheard([heard], [elsewhere], [check], AlignParams()) == ([heard], [elsewhere])
+
+
+def test_a_clip_grows_no_further_than_an_unsure_line_the_picture_prefers(lookalike_check):
+    """The next clip found unsure from the cut (its opening looks like the first clip's next
+    2 s): at a typical step of it, the picture sees its line far above the first clip's, so the
+    first clip stops at the cut."""
+    first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0, "low confidence")
+    a, b = grown_apart([([first, second], lookalike_check)], [], [lookalike_check], AlignParams())
+    assert (a.end, b.start, b.status) == (CUT_S, CUT_S, "low confidence")
 
 
 def seen(start, end, stream_at_start, status="match"):
@@ -115,12 +157,12 @@ def test_a_clip_grows_up_to_where_a_search_is_sure_of_the_next(lookalike_check):
     """The first clip's line goes on to pictures just like the next clip's opening: grown on its
     own, it runs 2 s into the next clip; a search sure of the next clip from the cut stops it."""
     first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0)
-    [alone] = grown_apart([([first], lookalike_check)], [], AlignParams())
+    [alone] = grown_apart([([first], lookalike_check)], [], [lookalike_check], AlignParams())
     assert alone.end == pytest.approx(CUT_S + 2.0, abs=0.4)
-    a, b = grown_apart([([first, second], lookalike_check)], [], AlignParams())
+    a, b = grown_apart([([first, second], lookalike_check)], [], [lookalike_check], AlignParams())
     assert (a.start, a.end, a.stream_end, b.start) == (0.0, CUT_S, 4.0 + CUT_S, CUT_S)
     # Sure only after the picture comparisons together (`sure`): as good a stop.
-    a, b = grown_apart([([first], lookalike_check)], [second], AlignParams())
+    a, b = grown_apart([([first], lookalike_check)], [second], [lookalike_check], AlignParams())
     assert (a.end, b.start) == (CUT_S, CUT_S)
 
 
