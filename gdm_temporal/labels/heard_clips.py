@@ -108,7 +108,7 @@ def handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignPar
             from_edge = slice(None) if sure_at == k + 1 else slice(None, None, -1)
             theirs, own = max(([c.z_steps(sure.start, sure.end, p.stream_at(sure.start), p.speed)[from_edge]
                                 for p in (other, sure)] for c in checks),
-                              key=lambda pair: np.nan_to_num(np.nanmean(pair[0][:reach]), nan=-np.inf))
+                              key=lambda pair: _mean_seen(pair[0][:reach]))
             theirs, own = smoothed(theirs), smoothed(own)
             held = 0
             # (a still step, NaN, neither holds nor breaks the stretch, nor counts towards it)
@@ -124,6 +124,12 @@ def handed_over(heard: list[Piece], checks: list[PictureCheck], params: AlignPar
                 doubt = (1 - (given.confidence or 0.0)) * float(np.exp(-z / params.confirm_z))
                 out[other_at] = replace(given, status="match", evidence="sound and picture", confidence=1 - doubt)
     return out
+
+
+def _mean_seen(z: np.ndarray) -> float:
+    """The mean of the steps with a z-score; -inf where none has (all still)."""
+    seen = z[np.isfinite(z)]
+    return float(seen.mean()) if len(seen) else -np.inf
 
 
 def taken_back(heard: list[Piece], checks: list[PictureCheck], params: AlignParams) -> list[Piece]:
@@ -231,8 +237,8 @@ def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[Pictur
                    params: AlignParams) -> list[Piece]:
     """Two matches the picture sees, one of them heard too, that overlap, meet, or have only
     unsure pieces between them (each grown, or found, past a cut between look-alike scenes, or
-    stopped short of it by an unsure claim; but not a clip the picture sees instead of both,
-    which one of them would grow over) end and start where the picture passes from one line to
+    stopped short of it by an unsure claim; but not a clip the picture sees instead of either's
+    line, which one of them would grow over) end and start where the picture passes from one line to
     the other: within `join_slack_s` of the overlap or gap (a gap at most `picture_reach_s`), or
     of where either line's own `claims` (the pieces fused) reached into the other's (the
     stronger claim took the whole overlap: Space Invaders letterboxed, 3.4 s of the next clip).
