@@ -30,7 +30,7 @@ from .picture_geometry import Box, TypicalScreens, fitted_box, grid_views, pictu
 from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
-from .seen_clips import checked, grown_apart, long_overlaps_split, seen_twice
+from .seen_clips import checked, followed_better, grown_apart, long_overlaps_split, seen_twice
 from .shots import jump_scores
 from .sound_match import Heard, sound_pieces
 
@@ -110,7 +110,8 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     judged = [looked_at(p, h, checks, rhythm, params, joins, seen) for p, h in heard]
     judged = joined_by_picture(judged, [h for _, h in heard], checks, params)
     judged, seen = overheard(taken_back(handed_over(judged, checks, params), checks, params), seen, checks, params)
-    pieces = overlaps_split(fuse(seen, judged, duration), [p for p in seen + judged if p.found], checks, params)
+    fused = fuse(seen, judged, duration, lambda a, b: followed_better(a, b, checks))
+    pieces = overlaps_split(fused, [p for p in seen + judged if p.found], checks, params)
     return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
 
 

@@ -8,6 +8,7 @@ evidence, nothing is invented) are tested without media.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from typing import Callable
 
 from ..timeline.intervals import Interval, merged
 
@@ -73,12 +74,14 @@ def _same_clip(p: Piece, q: Piece) -> Piece:
     return _union(p, q)
 
 
-def _confirmed(picture: Piece, sound: Piece) -> Piece:
-    """One clip seen and heard: their union."""
+def _confirmed(picture: Piece, sound: Piece, line_of: Callable[[Piece, Piece], Piece] | None) -> Piece:
+    """One clip seen and heard: their union, on the line `line_of` picks of the two (by default
+    the surer one's)."""
     confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
+    line = line_of(picture, sound) if line_of else (picture if _strength(picture) >= _strength(sound) else sound)
     # Two independent witnesses on one line: a match even where each alone was unsure.
-    return replace(_union(picture, sound), similarity=picture.similarity, confidence=confidence, status="match",
-                   evidence="sound and picture")
+    return replace(line.spanning(min(picture.start, sound.start), max(picture.end, sound.end)),
+                   similarity=picture.similarity, confidence=confidence, status="match", evidence="sound and picture")
 
 
 def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
@@ -116,8 +119,11 @@ def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:
     return joined
 
 
-def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
-    """Pieces covering `[0, duration]` from both modalities' found pieces."""
+def fuse(seen: list[Piece], heard: list[Piece], duration: float,
+         line_of: Callable[[Piece, Piece], Piece] | None = None) -> list[Piece]:
+    """Pieces covering `[0, duration]` from both modalities' found pieces; a clip seen and heard
+    takes the line `line_of` picks of the two (the picture's searches assume speed 1, the sound
+    measures it, and a regular rhythm may fool it)."""
     seen = [p for p in seen if p.found]
     heard = [p for p in heard if p.found]
     used_sound: set[int] = set()
@@ -127,7 +133,7 @@ def fuse(seen: list[Piece], heard: list[Piece], duration: float) -> list[Piece]:
         if partners:
             used_sound.update(partners)
             for k in partners:
-                p = _confirmed(p, heard[k])
+                p = _confirmed(p, heard[k], line_of)
         result.append(p)
     result += [s for k, s in enumerate(heard) if k not in used_sound]
     # Conflicts: where two pieces on different lines claim one stretch, the stronger keeps it.

@@ -13,9 +13,9 @@ from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams
 from gdm_temporal.labels.heard_clips import _seen_elsewhere, joined_by_picture, overheard, overlaps_split, rival_seen
-from gdm_temporal.labels.seen_clips import carried_on, grown_apart, long_overlaps_split
+from gdm_temporal.labels.seen_clips import carried_on, followed_better, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
-from gdm_temporal.labels.pieces import Piece
+from gdm_temporal.labels.pieces import Piece, fuse
 from gdm_temporal.labels.sound_evidence import Line
 from gdm_temporal.labels.sound_match import Heard
 
@@ -147,6 +147,23 @@ def test_a_clip_grows_no_further_than_an_unsure_line_the_picture_prefers(lookali
     first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0, "low confidence")
     a, b = grown_apart([([first, second], lookalike_check)], [], [lookalike_check], AlignParams())
     assert (a.end, b.start, b.status) == (CUT_S, CUT_S, "low confidence")
+
+
+def test_a_clip_seen_and_heard_takes_the_line_the_picture_follows_better(check):
+    """The sound heard the second clip at 4 % fast (a regular rhythm fits a wrong speed), the
+    picture at its true speed: fused, the clip keeps the picture's line; where the sound's is
+    the better one (the picture's search found it 0.5 s off), the sound's."""
+    picture = seen(10.0, 20.0, 24.0)
+    sound = Piece(10.0, 20.0, 24.2, 24.2 + 1.04 * 10, None, 0.95, "match", "sound", 1.04)
+    assert followed_better(picture, sound, [check]) == picture
+    [clip] = [p for p in fuse([picture], [sound], 20.0, lambda a, b: followed_better(a, b, [check])) if p.found]
+    assert (clip.evidence, clip.speed, clip.stream_start) == ("sound and picture", 1.0, 24.0)
+    off = seen(10.0, 20.0, 24.5)
+    exact = Piece(10.0, 20.0, 24.0, 34.0, None, 0.5, "low confidence", "sound", 1.0)
+    assert followed_better(off, exact, [check]) == exact
+    [clip] = [p for p in fuse([off], [exact], 20.0, lambda a, b: followed_better(a, b, [check])) if p.found]
+    assert clip.stream_start == 24.0  # (by default, the surer one's: the picture's, 0.5 s off)
+    assert [p for p in fuse([off], [exact], 20.0) if p.found][0].stream_start == 24.5
 
 
 def seen(start, end, stream_at_start, status="match"):
