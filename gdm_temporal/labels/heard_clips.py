@@ -11,7 +11,7 @@ import numpy as np
 from .align_params import AlignParams
 from .picture_match import PictureCheck
 from .picture_motion import MotionCheck
-from .pieces import MIN_PIECE_S, Piece, agree
+from .pieces import CROSSFADE_S, MIN_PIECE_S, Piece, agree
 from .seen_clips import grown, picture_lead, smoothed, split_by_picture
 from .sound_match import Heard
 
@@ -242,7 +242,8 @@ def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[Pictur
     the other: within `join_slack_s` of the overlap or gap (a gap at most `picture_reach_s`), or
     of where either line's own `claims` (the pieces fused) reached into the other's (the
     stronger claim took the whole overlap: Space Invaders letterboxed, 3.4 s of the next clip).
-    A crossfade's two lines meet in its middle. (Between two clips found by the picture alone,
+    A crossfade's two lines meet in its middle; past one, each grows only over steps its own
+    line explains. (Between two clips found by the picture alone,
     their searches' own edges were better: on Super Mario, a clip's start 0.5 s late where it
     was exact.)"""
     out = list(pieces)
@@ -256,5 +257,13 @@ def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[Pictur
             lo, hi = sorted((a.end, b.start))
             lo = min([lo] + [q.start for q in claims if agree(q, b) and q.start < lo < q.end])
             hi = max([hi] + [q.end for q in claims if agree(q, a) and q.start < hi < q.end])
-            out[k], out[j] = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
+            a2, b2 = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
+            # Past a crossfade, each grows only over steps its own line explains: a clip no search
+            # found between them (Ms. Pac-Man: 4 s of a new game's opening and 1.3 s of play) is
+            # neither's.
+            if a2.end - a.end > CROSSFADE_S:
+                a2 = a.spanning(a.start, min(a2.end, grown(a, checks, params, a2.end - a.end, (True, False)).end))
+            if b.start - b2.start > CROSSFADE_S:
+                b2 = b.spanning(max(b2.start, grown(b, checks, params, b.start - b2.start, (False, True)).start), b.end)
+            out[k], out[j] = a2, b2
     return out

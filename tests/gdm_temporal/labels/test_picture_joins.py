@@ -5,6 +5,7 @@ in tools/bench_align.py: Breakout's combined edits went from 0.65 s beyond the a
 Ms. Pac-Man's channel edit from 1.69 s)."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -125,6 +126,37 @@ def test_no_split_over_a_clip_the_picture_sees_instead_of_both(check):
     first, second = seen_and_heard(0.0, 10.0, 4.0), seen_and_heard(16.0, 20.0, 36.0)
     between = seen(10.0, 16.0, 24.0, "low confidence")
     assert overlaps_split([first, between, second], [], [check], AlignParams()) == [first, between, second]
+
+
+class LinesSeenWithin:
+    """A picture comparison that sees each line (by intercept: stream seconds at compilation
+    second 0) with a z-score of 2 within a stretch of the compilation, and nothing elsewhere."""
+
+    def __init__(self, stretches, fps=FPS):
+        self.stretches, self.stream = stretches, SimpleNamespace(fps=fps)
+
+    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False):
+        lo, hi = self.stretches.get(round(stream_start_s - speed * start_s, 1), (0.0, 0.0))
+        times = start_s + np.arange(int(round((end_s - start_s) * self.stream.fps))) / self.stream.fps
+        return np.where((times >= lo) & (times < hi), 2.0, 0.0)
+
+    def z_along(self, start_s, end_s, stream_start_s, speed):
+        return float(self.z_steps(start_s, end_s, stream_start_s, speed).mean())
+
+
+def test_matches_do_not_grow_over_a_clip_neither_line_explains():
+    """Between two matches, 4 s that neither line explains (a clip no search found): the split
+    lies somewhere in them, but past a crossfade each match grows only as far as its own line
+    is seen, and the stretch stays neither's."""
+    first = seen_and_heard(0.0, 7.0, 100.0)
+    second = seen(13.0, 20.0, 213.0)
+    unsure = Piece(7.0, 13.0, 307.0, 313.0, None, 0.1, "low confidence", "picture", 1.0)
+    lines = LinesSeenWithin({100.0: (0.0, 8.0), 200.0: (12.0, 20.0)})
+    a, _, b = overlaps_split([first, unsure, second], [], [lines], AlignParams())
+    assert a.end == pytest.approx(8.0, abs=0.3) and b.start == pytest.approx(12.0, abs=0.3)
+    near = LinesSeenWithin({100.0: (0.0, 10.0), 200.0: (10.0, 20.0)})  # each seen up to the cut: they meet there
+    a, _, b = overlaps_split([first, unsure, second], [], [near], AlignParams())
+    assert a.end == b.start == pytest.approx(10.0, abs=0.3)
 
 
 def test_a_heard_clip_ends_where_the_picture_sees_another_line_instead(check):
