@@ -102,7 +102,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         del checks[-2]  # (the small pictures in the guessed geometry, searched again in the measured one)
     if pictures:
         seen = [seen_twice(p, checks[1:], params) if p.status == "low confidence" else p for p in seen]
-    seen = grown_apart(searches, [p for p in seen if p.status == "match"], checks, params)
+    seen = grown_apart([found for found, _ in searches], [p for p in seen if p.status == "match"], checks, params)
     seen = long_overlaps_split(seen, checks)
     # Edges two heard clips share (sound_pieces places them in order, one ending where the next starts).
     joins = {round(a.end, 6) for (a, _), (b, _) in zip(heard, heard[1:]) if abs(a.end - b.start) < 1e-6}

@@ -182,9 +182,8 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
                 continue
             lo, hi = max(h.start, q.start), min(h.end, q.end)
             at_end = q.start > h.start and hi >= h.end - MIN_PIECE_S
-            if hi - lo < params.handover_s or not (at_end or (q.end < h.end and lo <= h.start + MIN_PIECE_S)):
-                continue
-            if not seen_instead(q, h, lo, hi, checks, params):
+            at_start = q.end < h.end and lo <= h.start + MIN_PIECE_S
+            if hi - lo < params.handover_s or not (at_end or at_start) or not seen_instead(q, h, lo, hi, checks, params):
                 continue
             if at_end:
                 h, seen[i] = split_by_picture(h, q, h.start, q.end, checks)

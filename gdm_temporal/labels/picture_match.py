@@ -159,10 +159,11 @@ class PictureCheck:
     std: np.ndarray  # ...and spread
     still: np.ndarray  # per compilation step: the picture did not move (a card): no say on any line
     top_idx: np.ndarray  # per compilation step: its best stream steps
-    # Per compilation step, for the motion grids' and small pictures' comparisons: the small
-    # picture stood still too (`standing_still`). Where only the embedding stood still (a maze
-    # whose sprites are small), they still place the step; growth reads them there. None: `still`.
-    standing: np.ndarray | None = None
+    # Per compilation step, the picture stood still to this comparison's own view: for the
+    # motion grids' and small pictures', only where the small picture stood still too
+    # (`standing_still`; a maze whose sprites are small is still to the embedding, not to
+    # them); for the embedding's, `still`. Growth and splits read it.
+    standing: np.ndarray
 
     def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float,
                 standing: bool = False) -> np.ndarray:
@@ -180,7 +181,7 @@ class PictureCheck:
             rows = self.view(read_for(self.view, self.stream, first, int(j[ok].max()) - first + 1))[j[ok] - first]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
-        z[(self.standing if standing and self.standing is not None else self.still)[i]] = np.nan
+        z[(self.standing if standing else self.still)[i]] = np.nan
         return z
 
     def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
@@ -368,7 +369,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     mean = c64 @ stats.row_sum / count
     std = np.sqrt(np.maximum(((c64 @ stats.gram) * c64).sum(1) / count - mean**2, 0.0)) + 1e-3
     return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx,
-                                                               None if comp_view is embedding else standing)
+                                                               still if comp_view is embedding else standing)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, view: View, centre: np.ndarray, offset: int, a: int,

@@ -57,10 +57,10 @@ def _strength(p: Piece) -> tuple[int, float]:
     return (p.status == "match", p.confidence or 0.0)
 
 
-def _union(p: Piece, q: Piece) -> Piece:
+def _union(p: Piece, q: Piece, line: Piece | None = None) -> Piece:
     """One clip found twice: both stretches (either may hold only a fragment of the clip: a
-    quiet stretch, a look-alike stretch), on the surer one's line, with its status."""
-    line = p if _strength(p) >= _strength(q) else q
+    quiet stretch, a look-alike stretch), on `line`, by default the surer one's, with its status."""
+    line = line or (p if _strength(p) >= _strength(q) else q)
     return line.spanning(min(p.start, q.start), max(p.end, q.end))
 
 
@@ -78,10 +78,9 @@ def _confirmed(picture: Piece, sound: Piece, line_of: Callable[[Piece, Piece], P
     """One clip seen and heard: their union, on the line `line_of` picks of the two (by default
     the surer one's)."""
     confidence = 1 - (1 - (picture.confidence or 0)) * (1 - (sound.confidence or 0))
-    line = line_of(picture, sound) if line_of else (picture if _strength(picture) >= _strength(sound) else sound)
     # Two independent witnesses on one line: a match even where each alone was unsure.
-    return replace(line.spanning(min(picture.start, sound.start), max(picture.end, sound.end)),
-                   similarity=picture.similarity, confidence=confidence, status="match", evidence="sound and picture")
+    return replace(_union(picture, sound, line_of(picture, sound) if line_of else None), similarity=picture.similarity,
+                   confidence=confidence, status="match", evidence="sound and picture")
 
 
 def one_per_clip(first: list[Piece], second: list[Piece]) -> list[Piece]:

@@ -24,9 +24,9 @@ def checked(seen: Piece, check: PictureCheck, params: AlignParams) -> Piece:
     return seen
 
 
-def grown_apart(searches: list[tuple[list[Piece], PictureCheck]], twice: list[Piece], checks: list[PictureCheck],
+def grown_apart(searches: list[list[Piece]], twice: list[Piece], checks: list[PictureCheck],
                  params: AlignParams) -> list[Piece]:
-    """The picture searches' pieces as one list (`one_per_clip`, then the clips sure only
+    """The picture searches' pieces (one list per search) as one list (`one_per_clip`, then the clips sure only
     `twice`), each sure one first grown over its neighbours' steps that still stand out along
     its line in some comparison (`grown`: Ms. Pac-Man's opening screen is still to the
     embedding, its ghosts flickering in the small pictures; a clip's start was 4.4 s late),
@@ -37,10 +37,10 @@ def grown_apart(searches: list[tuple[list[Piece], PictureCheck]], twice: list[Pi
     another line, unsure of it, that the `checks` together see above its own by `confirm_z` at
     a typical step (Space Invaders' invaders look alike in any game: the small pictures carried
     a line over the whole next clip, 6.3 s, which the others placed)."""
-    sure = [p for found, _ in searches for p in found if p.status == "match"] + twice
-    unsure = [p for found, _ in searches for p in found if p.status == "low confidence"]
+    sure = [p for found in searches for p in found if p.status == "match"] + twice
+    unsure = [p for found in searches for p in found if p.status == "low confidence"]
     seen: list[Piece] = []
-    for found, _ in searches:
+    for found in searches:
         held = []
         for p in found:
             if p.status == "match":

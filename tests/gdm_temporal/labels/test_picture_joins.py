@@ -177,7 +177,7 @@ def test_a_clip_grows_no_further_than_an_unsure_line_the_picture_prefers(lookali
     2 s): at a typical step of it, the picture sees its line far above the first clip's, so the
     first clip stops at the cut."""
     first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0, "low confidence")
-    a, b = grown_apart([([first, second], lookalike_check)], [], [lookalike_check], AlignParams())
+    a, b = grown_apart([[first, second]], [], [lookalike_check], AlignParams())
     assert (a.end, b.start, b.status) == (CUT_S, CUT_S, "low confidence")
 
 
@@ -206,12 +206,12 @@ def test_a_clip_grows_up_to_where_a_search_is_sure_of_the_next(lookalike_check):
     """The first clip's line goes on to pictures just like the next clip's opening: grown on its
     own, it runs 2 s into the next clip; a search sure of the next clip from the cut stops it."""
     first, second = seen(0.0, 9.0, 4.0), seen(10.0, 20.0, 24.0)
-    [alone] = grown_apart([([first], lookalike_check)], [], [lookalike_check], AlignParams())
+    [alone] = grown_apart([[first]], [], [lookalike_check], AlignParams())
     assert alone.end == pytest.approx(CUT_S + 2.0, abs=0.4)
-    a, b = grown_apart([([first, second], lookalike_check)], [], [lookalike_check], AlignParams())
+    a, b = grown_apart([[first, second]], [], [lookalike_check], AlignParams())
     assert (a.start, a.end, a.stream_end, b.start) == (0.0, CUT_S, 4.0 + CUT_S, CUT_S)
     # Sure only after the picture comparisons together (`sure`): as good a stop.
-    a, b = grown_apart([([first], lookalike_check)], [second], [lookalike_check], AlignParams())
+    a, b = grown_apart([[first]], [second], [lookalike_check], AlignParams())
     assert (a.end, b.start) == (CUT_S, CUT_S)
 
 
