@@ -226,23 +226,22 @@ def rival_z(checks: list[PictureCheck], start_s: float, end_s: float, stream_sta
 _NOTHING = -(10**9)  # the best match of a step with nothing to compare
 
 
-def _top_columns(sims: np.ndarray, k: int, block: int = 16) -> np.ndarray:
-    """Per row, the columns of its `k` largest values, in no order. The k largest lie in the k
-    blocks of `block` columns with the largest maxima, so only those are searched: a full
-    partition of every row was most of a long alignment's time."""
-    m, n = sims.shape
+def _top_rows(sims_t: np.ndarray, k: int, block: int = 16) -> np.ndarray:
+    """Per column of `sims_t` (stream steps x compilation steps), the rows of its `k` largest
+    values, in no order: [columns, k]. The k largest lie in the k blocks of `block` rows with
+    the largest maxima, so only those are searched (a full partition of every column was most
+    of a long alignment's time); and the stream's steps run down the rows so that a block's
+    maxima are taken along memory (across it, in pairwise halvings, they were a sixth of it)."""
+    n, m = sims_t.shape
     if n <= k * block * 2:
-        return np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    padded = np.pad(sims, ((0, 0), (0, -n % block)), constant_values=-np.inf) if n % block else sims
-    blocks = padded.reshape(m, -1, block)
-    maxima = padded
-    while maxima.shape[1] > blocks.shape[1]:  # pairwise halving: numpy's max over a short last axis is slower
-        maxima = np.maximum(maxima[:, 0::2], maxima[:, 1::2])
-    best_blocks = np.argpartition(-maxima, k - 1, axis=1)[:, :k]  # [m, k]
-    candidates = np.take_along_axis(blocks, best_blocks[:, :, None], 1).reshape(m, -1)  # [m, k * block]
-    columns = (best_blocks[:, :, None] * block + np.arange(block)).reshape(m, -1)
+        return np.argpartition(-sims_t.T, k - 1, axis=1)[:, :k]
+    padded = np.pad(sims_t, ((0, -n % block), (0, 0)), constant_values=-np.inf) if n % block else sims_t
+    blocks = padded.reshape(-1, block, m)
+    best_blocks = np.argpartition(-blocks.max(axis=1).T, k - 1, axis=1)[:, :k]  # [m, k]
+    candidates = blocks[best_blocks, :, np.arange(m)[:, None]].reshape(m, -1)  # [m, k * block]
+    rows = (best_blocks[:, :, None] * block + np.arange(block)).reshape(m, -1)
     pick = np.argpartition(-candidates, k - 1, axis=1)[:, :k]
-    return np.take_along_axis(columns, pick, 1)
+    return np.take_along_axis(rows, pick, 1)
 
 
 def _step_motion(visual: np.ndarray) -> np.ndarray:
@@ -291,12 +290,12 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
         every = slice(None, None, params.stream_stride)
         s = _normalised(stream_view(window)[every], centre)
         s[~window.frame_ok[every]] = 0.0
-        s_search = np.ascontiguousarray((s @ basis if basis is not None else s).T)
+        s_search = s @ basis if basis is not None else s
         for rows in range(0, m, params.row_block):  # (a block's similarities stay in the CPU's cache)
             block = slice(rows, rows + params.row_block)
-            sims = c_search[block] @ s_search  # [rows, chunk / stride]
-            part = _top_columns(sims, min(k, sims.shape[1]))
-            both_sim = np.concatenate([top_sim[block], np.take_along_axis(sims, part, 1)], 1)
+            sims_t = s_search @ c_search[block].T  # [chunk / stride, rows]
+            part = _top_rows(sims_t, min(k, sims_t.shape[0]))
+            both_sim = np.concatenate([top_sim[block], sims_t[part, np.arange(len(part))[:, None]]], 1)
             both_idx = np.concatenate([top_idx[block], part * params.stream_stride + start], 1)
             keep = np.argsort(-both_sim, axis=1)[:, :k]
             top_sim[block], top_idx[block] = np.take_along_axis(both_sim, keep, 1), np.take_along_axis(both_idx, keep, 1)
