@@ -32,7 +32,9 @@ from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
 from .seen_clips import checked, followed_better, grown_apart, long_overlaps_split, seen_twice
 from .shots import jump_scores
+from .sound_evidence import Evidence
 from .sound_match import Heard, sound_pieces
+from .told_apart import told_apart
 
 __all__ = ["AlignParams", "Piece", "align", "labels_from"]
 
@@ -70,8 +72,9 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
                       report(0.0, 1 / passes))
     duration = compilation.n_steps / compilation.fps
     heard: list[tuple[Piece, Heard]] = []
-    if stream_sound is not None and compilation_sound is not None and len(stream_sound) \
-            and len(compilation_sound.frames):
+    sound = stream_sound is not None and compilation_sound is not None and len(stream_sound) \
+        and len(compilation_sound.frames)
+    if sound:
         cut_score = jump_scores(compilation.read(0, compilation.n_steps).visual)
         heard = sound_pieces(stream_sound, compilation_sound, duration, cut_score, compilation.fps, params.sound)
     seen = looked
@@ -111,6 +114,8 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     judged = joined_by_picture(judged, [h for _, h in heard], checks, params)
     judged, seen = overheard(taken_back(handed_over(judged, checks, params), checks, params), seen, checks, params)
     fused = fuse(seen, judged, duration, lambda a, b: followed_better(a, b, checks))
+    if sound:
+        fused = told_apart(fused, checks, Evidence(stream_sound.onsets, compilation_sound, params.sound), params)
     pieces = overlaps_split(fused, [p for p in seen + judged if p.found], checks, params)
     return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
 

@@ -1,0 +1,82 @@
+"""A stretch the picture sees on two lines alike (a game replays a scene exactly) is placed on
+the one the sound hears; never where the sound hears neither, nor on a line the picture does
+not see. (On the benchmark's Atari compilations, tools/bench_align.py: Ms. Pac-Man's combined
+edits 5 of 6 clips to 6, Space Invaders plain and 9:16 5 to 6.)"""
+
+import numpy as np
+import pytest
+
+from gdm_temporal.labels.align import AlignParams
+from gdm_temporal.labels.audio_print import FRAME_S, Onsets
+from gdm_temporal.labels.picture_match import picture_pieces
+from gdm_temporal.labels.pieces import Piece
+from gdm_temporal.labels.sound_evidence import Evidence, SoundParams
+from gdm_temporal.labels.told_apart import told_apart
+
+from .test_picture_joins import _features
+from .test_sound_print import rhythm
+
+STREAM_S, CLIP_S = 40.0, 10.0  # the clip: stream seconds 24-34, whose picture replays 4-14
+
+
+@pytest.fixture(scope="module")
+def checks(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("replay")
+    rng = np.random.default_rng(0)
+    play = np.zeros((200, 32))
+    for step in range(1, 200):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play[120:170] = play[20:70]  # the game shows the same scene twice
+    stream = _features(tmp / "stream.h5", play)
+    compilation = _features(tmp / "compilation.h5", play[120:170] + 0.5 * rng.normal(size=(50, 32)))
+    check = picture_pieces(stream, compilation)[1]
+    return [check, check]  # (the first is the embedding's; the rule reads the others)
+
+
+def _onsets(t, bands, seconds):
+    order = np.argsort(t, kind="stable")
+    return Onsets(np.round(np.asarray(t)[order] / FRAME_S), np.asarray(bands)[order], seconds)
+
+
+def _told(checks, heard_from: float | None, replayed: bool = False, heard_s: float = CLIP_S):
+    """told_apart on a compilation whose sound is the stream's from `heard_from` for `heard_s`
+    (None: sounds of its own); with `replayed`, the stream replays the sound with the scene."""
+    t, b = rhythm(STREAM_S, 3.0, seed=5)
+    if replayed:
+        keep = (t < 24.0) | (t >= 34.0)
+        again = (t >= 4.0) & (t < 14.0)
+        t, b = np.r_[t[keep], t[again] + 20.0], np.r_[b[keep], b[again]]
+    if heard_from is None:
+        ct, cb = rhythm(CLIP_S, 3.0, seed=6)
+    else:
+        inside = (t >= heard_from) & (t < heard_from + heard_s)
+        ct, cb = t[inside] - heard_from, b[inside]
+    evidence = Evidence(_onsets(t, b, STREAM_S), _onsets(ct, cb, CLIP_S), SoundParams())
+    return told_apart([Piece(0.0, CLIP_S)], checks, evidence, AlignParams())
+
+
+def test_the_sound_tells_apart_two_lines_the_picture_sees_alike(checks):
+    z = [checks[1].z_along(0.0, CLIP_S, start, 1.0) for start in (4.0, 24.0)]
+    assert min(z) >= 1.5 and abs(z[0] - z[1]) < 0.5  # the picture alone cannot choose
+    placed = [p for p in _told(checks, 24.0) if p.status == "match"]
+    assert len(placed) == 1
+    p = placed[0]
+    assert p.evidence == "sound and picture"
+    assert abs(p.stream_at(5.0) - 29.0) < 0.05
+    assert p.start <= 0.6 and p.end >= CLIP_S - 0.6
+
+
+def test_nothing_is_placed_where_the_sound_hears_neither_line(checks):
+    assert _told(checks, None) == [Piece(0.0, CLIP_S)]
+
+
+def test_nothing_is_placed_on_a_line_the_picture_does_not_see(checks):
+    assert _told(checks, 14.0) == [Piece(0.0, CLIP_S)]
+
+
+def test_nothing_is_placed_where_the_sound_replays_with_the_scene(checks):
+    assert _told(checks, 24.0, replayed=True) == [Piece(0.0, CLIP_S)]
+
+
+def test_nothing_is_placed_on_a_few_sounds(checks):
+    assert _told(checks, 24.0, heard_s=1.0) == [Piece(0.0, CLIP_S)]
