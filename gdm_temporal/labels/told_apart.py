@@ -26,19 +26,24 @@ _SAME_CLIP_S = 1.0  # a line this close to the chosen one is the same clip, slig
 
 def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Evidence, params: AlignParams
                ) -> list[Piece]:
-    """`pieces` (covering the compilation) with each stretch that no match covers given to the
-    line that the picture sees about as well as any other there (its z-scores summed over the
-    motion grid's and small pictures' comparisons at least `confirm_z` each, and within
-    `twice_lead` of the best line's) and the sound hears best, when the sound's evidence for it
-    (a run of at least `match_llr`) leads that of every other line the picture proposed there
-    by `min_lead_llr` / 2. Measured on the benchmark's Atari compilations: the true line led by
-    6.9-24.9 where the picture could not decide; lines the picture preferred but the clip did
-    not come from reached runs of 10.4 and 14.2 at most, leading by 3.7 at most."""
+    """`pieces` (covering the compilation) with each stretch that no match covers (and first,
+    each unsure piece in one) given to the line that the picture sees about as well as any
+    other there (its z-scores summed over the motion grid's and small pictures' comparisons at
+    least `grow_z` each, and within `twice_lead` of the best line's) and the sound hears best,
+    when the sound's evidence for it is what a match by sound alone needs (a run of
+    `match_llr`) and leads that of every other line the picture proposed there by half the lead
+    the sound alone needs (`min_lead_llr`), or is what any clip needs (`min_llr`) and leads by
+    the whole. Measured on the benchmark's Atari compilations before these values were set:
+    where the picture could not decide, true lines had runs of 10.8-30.6 leading by 6.9-24.9
+    (10.8 by 10.8); lines the picture preferred that the clip did not come from reached runs of
+    14.2 (leading by 1.6) and 10.4 (by 3.7)."""
     if len(checks) < 2:
         return pieces
     fps = checks[0].stream.fps
-    out = list(pieces)
-    for lo, hi in _unplaced(pieces):
+    out, tried = list(pieces), set()
+    while todo := [s for s in _stretches(out) if s[:2] not in tried]:
+        lo, hi, room = todo[0]
+        tried.add((lo, hi))
         votes, counts = np.unique(np.concatenate([c.votes(lo, hi) for c in checks[1:]]), return_counts=True)
         lines = [Line(1.0, float(o) / fps) for o in votes[np.argsort(-counts, kind="stable")][:_CANDIDATES]]
         seen = [sum(c.z_along(lo, hi, line.intercept + lo, 1.0) for c in checks[1:]) for line in lines]
@@ -47,7 +52,7 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
             line = refit(evidence, line, lo - 1.0, hi + 1.0)
             heard.append((line, *best_run(*evidence.events(line, lo, hi))))
         plausible = [k for k, z in enumerate(seen)
-                     if z >= (len(checks) - 1) * params.confirm_z and z >= max(seen) - params.twice_lead]
+                     if z >= (len(checks) - 1) * params.grow_z and z >= max(seen) - params.twice_lead]
         if not plausible:
             continue
         k = max(plausible, key=lambda k: heard[k][1])
@@ -55,27 +60,33 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
         others = [h[1] for j, h in enumerate(heard)
                   if abs(h[0].stream_at(lo) - line.stream_at(lo)) > _SAME_CLIP_S]
         lead = llr - max(others, default=0.0)
-        if llr < params.sound.match_llr or lead < params.sound.min_lead_llr / 2 or last - first < 1 / fps:
+        sure = (llr >= params.sound.match_llr and lead >= params.sound.min_lead_llr / 2) or (
+            llr >= params.sound.min_llr and lead >= params.sound.min_lead_llr)
+        if not sure or last - first < 1 / fps:
             continue
         confidence = (1 - np.exp(-llr / params.sound.match_llr)) * min(1.0, lead / (2 * params.sound.min_lead_llr))
         piece = Piece(first, last, line.stream_at(first), line.stream_at(last), None, float(confidence), "match",
                       "sound and picture", line.speed)
         # Grown where the picture still stands out along its line, and over the unsure pieces
         # a search found on it (the picture saw the line there, only not above its look-alikes).
-        piece = grown(piece, checks, params, params.picture_reach_s, within=(lo, hi))
-        out = _placed(out, carried_on(piece, [p for p in pieces if p.status == "low confidence"], (lo, hi)))
+        piece = grown(piece, checks, params, params.picture_reach_s, within=room)
+        out = _placed(out, carried_on(piece, [p for p in out if p.status == "low confidence"], room))
     return out
 
 
-def _unplaced(pieces: list[Piece]) -> list[tuple[float, float]]:
-    """The stretches, at least `_MIN_STRETCH_S` long, that no match covers."""
-    stretches, at = [], 0.0
+def _stretches(pieces: list[Piece]) -> list[tuple[float, float, tuple[float, float]]]:
+    """(start, end, the stretch around) of the stretches at least `_MIN_STRETCH_S` long that
+    no match covers; first, where some are, of the unsure pieces in them (a stretch may hold
+    several clips the picture found unsure, each on its own line)."""
+    gaps, at = [], 0.0
     for p in sorted((p for p in pieces if p.status == "match"), key=lambda p: p.start) + [
             Piece(max(p.end for p in pieces), np.inf)]:
         if p.start - at >= _MIN_STRETCH_S:
-            stretches.append((at, p.start))
+            gaps.append((at, p.start))
         at = max(at, p.end)
-    return stretches
+    inside = [(max(lo, p.start), min(hi, p.end), (lo, hi)) for lo, hi in gaps for p in pieces
+              if p.status == "low confidence"]
+    return [s for s in inside if s[1] - s[0] >= _MIN_STRETCH_S and s[:2] != s[2]] + [(lo, hi, (lo, hi)) for lo, hi in gaps]
 
 
 def _placed(pieces: list[Piece], new: Piece) -> list[Piece]:

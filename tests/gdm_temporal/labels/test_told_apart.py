@@ -80,3 +80,30 @@ def test_nothing_is_placed_where_the_sound_replays_with_the_scene(checks):
 
 def test_nothing_is_placed_on_a_few_sounds(checks):
     assert _told(checks, 24.0, heard_s=1.0) == [Piece(0.0, CLIP_S)]
+
+
+def test_each_unsure_clip_in_a_stretch_is_weighed_on_its_own(tmp_path):
+    """A stretch no match covers holds two clips of replayed scenes (stream 24-34 s, which
+    looks like 4-14 s, then 50-60 s, which looks like 40-50 s and sounds like 24-34 s), each
+    found unsure by a search. Over the whole stretch the sound hears both clips' lines alike;
+    over each clip, its own line clearly best of those the picture sees there."""
+    rng = np.random.default_rng(0)
+    play = np.zeros((300, 32))
+    for step in range(1, 300):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play[120:170], play[250:300] = play[20:70], play[200:250]
+    stream = _features(tmp_path / "stream.h5", play)
+    cut = np.concatenate([play[120:170], play[250:300]]) + 0.5 * rng.normal(size=(100, 32))
+    check = picture_pieces(stream, _features(tmp_path / "compilation.h5", cut))[1]
+    t, b = rhythm(60.0, 3.0, seed=5)
+    # 50-60 s sounds as 24-34 s does: over the whole stretch, both clips' lines hear as much.
+    keep, again = t < 50.0, (t >= 24.0) & (t < 34.0)
+    t, b = np.r_[t[keep], t[again] + 26.0], np.r_[b[keep], b[again]]
+    first, second = (t >= 24.0) & (t < 34.0), (t >= 50.0) & (t < 60.0)
+    comp = _onsets(np.r_[t[first] - 24.0, t[second] - 40.0], np.r_[b[first], b[second]], 20.0)
+    evidence = Evidence(_onsets(t, b, 60.0), comp, SoundParams())
+    unsure = [Piece(0.0, 10.0, 4.0, 14.0, 0.9, 0.3, "low confidence", "picture", 1.0),
+              Piece(10.0, 20.0, 40.0, 50.0, 0.9, 0.3, "low confidence", "picture", 1.0)]
+    placed = [p for p in told_apart(unsure, [check, check], evidence, AlignParams()) if p.status == "match"]
+    assert [round(p.stream_at(p.start) - p.start) for p in placed] == [24, 40]
+    assert placed[0].start <= 0.6 and abs(placed[0].end - 10.0) <= 0.6 and placed[1].end >= 19.4
