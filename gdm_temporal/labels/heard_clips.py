@@ -177,18 +177,22 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
     for k, h in enumerate(heard):
         if h.status != "match":
             continue
-        for i, q in enumerate(seen):
-            if not q.found or agree(h, q):
-                continue
-            lo, hi = max(h.start, q.start), min(h.end, q.end)
-            at_end = q.start > h.start and hi >= h.end - MIN_PIECE_S
-            at_start = q.end < h.end and lo <= h.start + MIN_PIECE_S
-            if hi - lo < params.handover_s or not (at_end or at_start) or not seen_instead(q, h, lo, hi, checks, params):
-                continue
-            if at_end:
-                h, seen[i] = split_by_picture(h, q, h.start, q.end, checks)
-            else:
-                seen[i], h = split_by_picture(q, h, q.start, h.end, checks)
+        before = None
+        while before != h:  # (an edge moved: a piece it did not reach before may now sit at it)
+            before = h
+            for i, q in enumerate(seen):
+                if not q.found or agree(h, q):
+                    continue
+                lo, hi = max(h.start, q.start), min(h.end, q.end)
+                at_end = q.start > h.start and hi >= h.end - MIN_PIECE_S
+                at_start = q.end < h.end and lo <= h.start + MIN_PIECE_S
+                if hi - lo < params.handover_s or not (at_end or at_start) \
+                        or not seen_instead(q, h, lo, hi, checks, params):
+                    continue
+                if at_end:
+                    h, seen[i] = split_by_picture(h, q, h.start, q.end, checks)
+                else:
+                    seen[i], h = split_by_picture(q, h, q.start, h.end, checks)
         heard[k] = h
     return heard, seen
 
