@@ -37,7 +37,7 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
     where the picture could not decide, true lines had runs of 10.8-30.6 leading by 6.9-24.9
     (10.8 by 10.8); lines the picture preferred that the clip did not come from reached runs of
     14.2 (leading by 1.6) and 10.4 (by 3.7)."""
-    if len(checks) < 2:
+    if len(checks) < 2 or not pieces:
         return pieces
     fps = checks[0].stream.fps
     out, tried = list(pieces), set()

@@ -82,6 +82,12 @@ def test_nothing_is_placed_on_a_few_sounds(checks):
     assert _told(checks, 24.0, heard_s=1.0) == [Piece(0.0, CLIP_S)]
 
 
+def test_a_compilation_with_no_pieces_stays_so(checks):
+    t, b = rhythm(STREAM_S, 3.0, seed=5)
+    assert told_apart([], checks, Evidence(_onsets(t, b, STREAM_S), _onsets(t[:2], b[:2], 0.5), SoundParams()),
+                      AlignParams()) == []
+
+
 def test_each_unsure_clip_in_a_stretch_is_weighed_on_its_own(tmp_path):
     """A stretch no match covers holds two clips of replayed scenes (stream 24-34 s, which
     looks like 4-14 s, then 50-60 s, which looks like 40-50 s and sounds like 24-34 s), each
