@@ -34,7 +34,7 @@ from .seen_clips import checked, followed_better, grown_apart, long_overlaps_spl
 from .shots import jump_scores
 from .sound_evidence import Evidence
 from .sound_match import Heard, sound_pieces
-from .told_apart import told_apart
+from .told_apart import edges_seen_elsewhere, told_apart
 
 __all__ = ["AlignParams", "Piece", "align", "labels_from"]
 
@@ -116,6 +116,7 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
     fused = fuse(seen, judged, duration, lambda a, b: followed_better(a, b, checks))
     if sound:
         fused = told_apart(fused, checks, Evidence(stream_sound.onsets, compilation_sound, params.sound), params)
+    fused = edges_seen_elsewhere(fused, checks, params)
     pieces = overlaps_split(fused, [p for p in seen + judged if p.found], checks, params)
     return sorted(pieces, key=lambda p: (p.start, p.end))  # (a split moves a match's start past unsure pieces)
 

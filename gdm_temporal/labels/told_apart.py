@@ -6,7 +6,8 @@ opening screen at every new game, Space Invaders' march), so the picture's searc
 a clip unsure or unfound; its sound alone may be too weak to be sure (Space Invaders' onsets
 land up to 40 ms off under re-encoding, where Breakout's land on the same 10 ms). But the
 picture narrows the stream down to a few lines, and among those few the sound need not be sure
-against the whole stream, only against them.
+against the whole stream, only against them. And a match whose edge runs into such a stretch
+ends where the picture passes to a line it sees there instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 from .align_params import AlignParams
 from .picture_match import PictureCheck
 from .pieces import MIN_PIECE_S, Piece
-from .seen_clips import carried_on, grown
+from .heard_clips import seen_instead
+from .seen_clips import carried_on, grown, split_by_picture
 from .sound_evidence import Evidence, Line, best_run, refit
 
 _MIN_STRETCH_S = 1.5  # an unplaced stretch shorter than this holds no clip to place
@@ -100,3 +102,44 @@ def _placed(pieces: list[Piece], new: Piece) -> list[Piece]:
             if end - start >= MIN_PIECE_S:
                 out.append(p.spanning(start, end) if p.found else Piece(start, end))
     return sorted(out, key=lambda p: (p.start, p.end))
+
+
+def edges_seen_elsewhere(pieces: list[Piece], checks: list[PictureCheck], params: AlignParams,
+                         reach_s: float = 3.0) -> list[Piece]:
+    """Each match whose end (or start) meets a stretch no match covers, ending (starting) where
+    the picture passes to another line: one of the lines the motion grids' and small pictures'
+    top matches vote for most over its last (first) `reach_s` and past it, that the picture
+    sees instead of the match's over the match's steps beyond the split (`seen_instead`: no
+    comparison sees the match's line there, and the other stands out above it by `confirm_z`
+    summed over them). A look-alike game carries a line past its clip when nothing sure follows
+    (Space Invaders, 9:16 crop: a clip started 3.9 s early, on the end of the clip before)."""
+    if len(checks) < 2 or not pieces:
+        return pieces
+    fps = checks[0].stream.fps
+    duration = min(max(p.end for p in pieces), len(checks[0].comp) / fps)
+    matches = [p for p in pieces if p.status == "match"]
+    moved = {}
+    for m in matches:
+        after = min([q.start for q in matches if q.start > m.start] + [duration])
+        before = max([q.end for q in matches if q.end < m.end] + [0.0])
+        new = m
+        for at_end in (True, False):
+            if (after - new.end if at_end else new.start - before) < _MIN_STRETCH_S:
+                continue
+            lo, hi = (max(new.start, new.end - reach_s), min(new.end + reach_s, after)) if at_end else (
+                max(new.start - reach_s, before), min(new.end, new.start + reach_s))
+            votes, counts = np.unique(np.concatenate([c.votes(lo, hi) for c in checks[1:]]), return_counts=True)
+            for o in votes[np.argsort(-counts, kind="stable")][:_CANDIDATES]:
+                other = Piece(lo, hi, lo + float(o) / fps, hi + float(o) / fps, None, 0.0, "low confidence",
+                              "picture", 1.0)
+                if abs(other.stream_at(lo) - new.stream_at(lo)) <= _SAME_CLIP_S:
+                    continue
+                cut = split_by_picture(new, other, lo, new.end, checks)[0].end if at_end else \
+                    split_by_picture(other, new, new.start, hi, checks)[1].start
+                beyond = (cut, new.end) if at_end else (new.start, cut)
+                if beyond[1] - beyond[0] >= _SAME_CLIP_S and (new.end - new.start) - (beyond[1] - beyond[0]) >= \
+                        _MIN_STRETCH_S and seen_instead(other, new, *beyond, checks, params):
+                    new = new.spanning(new.start, cut) if at_end else new.spanning(cut, new.end)
+                    break
+        moved[id(m)] = new
+    return sorted((moved.get(id(p), p) for p in pieces), key=lambda p: (p.start, p.end))

@@ -11,7 +11,7 @@ from gdm_temporal.labels.audio_print import FRAME_S, Onsets
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Evidence, SoundParams
-from gdm_temporal.labels.told_apart import told_apart
+from gdm_temporal.labels.told_apart import edges_seen_elsewhere, told_apart
 
 from .test_picture_joins import _features
 from .test_sound_print import rhythm
@@ -113,3 +113,35 @@ def test_each_unsure_clip_in_a_stretch_is_weighed_on_its_own(tmp_path):
     placed = [p for p in told_apart(unsure, [check, check], evidence, AlignParams()) if p.status == "match"]
     assert [round(p.stream_at(p.start) - p.start) for p in placed] == [24, 40]
     assert placed[0].start <= 0.6 and abs(placed[0].end - 10.0) <= 0.6 and placed[1].end >= 19.4
+
+
+@pytest.fixture(scope="module")
+def two_clips(tmp_path_factory):
+    """A compilation of stream steps 20-69, then 120-149 (10 s, then 6 s)."""
+    tmp = tmp_path_factory.mktemp("two_clips")
+    rng = np.random.default_rng(1)
+    play = np.zeros((200, 32))
+    for step in range(1, 200):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    stream = _features(tmp / "stream.h5", play)
+    cut = np.concatenate([play[20:70], play[120:150]]) + 0.5 * rng.normal(size=(80, 32))
+    check = picture_pieces(stream, _features(tmp / "compilation.h5", cut))[1]
+    return [check, check]
+
+
+def test_a_match_carried_into_an_unplaced_stretch_ends_where_the_picture_passes_on(two_clips):
+    carried = Piece(0.0, 13.0, 4.0, 17.0, 0.9, 0.9, "match", "picture", 1.0)  # 3 s into the second clip
+    out = edges_seen_elsewhere([carried, Piece(13.0, 16.0)], two_clips, AlignParams())
+    assert abs(out[0].end - 10.0) <= 0.4 and out[0].start == 0.0 and out[0].stream_at(0.0) == 4.0
+
+
+def test_a_match_that_ends_with_its_clip_stays(two_clips):
+    pieces = [Piece(0.0, 10.0, 4.0, 14.0, 0.9, 0.9, "match", "picture", 1.0), Piece(10.0, 16.0)]
+    assert edges_seen_elsewhere(pieces, two_clips, AlignParams()) == pieces
+
+
+def test_a_match_is_not_cut_where_a_match_follows(two_clips):
+    """Where two matches meet, the joins decide (`overlaps_split`), not this."""
+    pieces = [Piece(0.0, 13.0, 4.0, 17.0, 0.9, 0.9, "match", "picture", 1.0),
+              Piece(13.0, 16.0, 27.0, 30.0, 0.9, 0.9, "match", "picture", 1.0)]
+    assert edges_seen_elsewhere(pieces, two_clips, AlignParams()) == pieces
