@@ -16,8 +16,8 @@ import numpy as np
 
 from .align_params import AlignParams
 from .picture_match import PictureCheck
-from .pieces import MIN_PIECE_S, Piece
 from .heard_clips import seen_instead
+from .pieces import MIN_PIECE_S, Piece
 from .seen_clips import carried_on, grown, split_by_picture
 from .sound_evidence import Evidence, Line, best_run, refit
 
@@ -46,8 +46,7 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
     while todo := [s for s in _stretches(out) if s[:2] not in tried]:
         lo, hi, room = todo[0]
         tried.add((lo, hi))
-        votes, counts = np.unique(np.concatenate([c.votes(lo, hi) for c in checks[1:]]), return_counts=True)
-        lines = [Line(1.0, float(o) / fps) for o in votes[np.argsort(-counts, kind="stable")][:_CANDIDATES]]
+        lines = [Line(1.0, offset) for offset in _voted(checks, lo, hi)]
         seen = [sum(c.z_along(lo, hi, line.intercept + lo, 1.0) for c in checks[1:]) for line in lines]
         heard = []
         for line in lines:
@@ -74,6 +73,14 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
         piece = grown(piece, checks, params, params.picture_reach_s, within=room)
         out = _placed(out, carried_on(piece, [p for p in out if p.status == "low confidence"], room))
     return out
+
+
+def _voted(checks: list[PictureCheck], lo: float, hi: float) -> list[float]:
+    """The offsets (stream minus compilation seconds) of the `_CANDIDATES` lines the motion
+    grids' and small pictures' top matches in `[lo, hi]` vote for most, most votes first."""
+    votes, counts = np.unique(np.concatenate([c.votes(lo, hi) for c in checks[1:]]), return_counts=True)
+    fps = checks[0].stream.fps
+    return [float(o) / fps for o in votes[np.argsort(-counts, kind="stable")][:_CANDIDATES]]
 
 
 def _stretches(pieces: list[Piece]) -> list[tuple[float, float, tuple[float, float]]]:
@@ -128,10 +135,8 @@ def edges_seen_elsewhere(pieces: list[Piece], checks: list[PictureCheck], params
                 continue
             lo, hi = (max(new.start, new.end - reach_s), min(new.end + reach_s, after)) if at_end else (
                 max(new.start - reach_s, before), min(new.end, new.start + reach_s))
-            votes, counts = np.unique(np.concatenate([c.votes(lo, hi) for c in checks[1:]]), return_counts=True)
-            for o in votes[np.argsort(-counts, kind="stable")][:_CANDIDATES]:
-                other = Piece(lo, hi, lo + float(o) / fps, hi + float(o) / fps, None, 0.0, "low confidence",
-                              "picture", 1.0)
+            for offset in _voted(checks, lo, hi):
+                other = Piece(lo, hi, lo + offset, hi + offset, None, 0.0, "low confidence", "picture", 1.0)
                 if abs(other.stream_at(lo) - new.stream_at(lo)) <= _SAME_CLIP_S:
                     continue
                 cut = split_by_picture(new, other, lo, new.end, checks)[0].end if at_end else \

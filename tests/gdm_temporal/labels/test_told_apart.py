@@ -19,13 +19,19 @@ from .test_sound_print import rhythm
 STREAM_S, CLIP_S = 40.0, 10.0  # the clip: stream seconds 24-34, whose picture replays 4-14
 
 
+def _play(rng, steps: int) -> np.ndarray:
+    """Embeddings of a game's steps: neighbours alike, as a game's are; a second apart, not."""
+    play = np.zeros((steps, 32))
+    for step in range(1, steps):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    return play
+
+
 @pytest.fixture(scope="module")
 def checks(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("replay")
     rng = np.random.default_rng(0)
-    play = np.zeros((200, 32))
-    for step in range(1, 200):
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play = _play(rng, 200)
     play[120:170] = play[20:70]  # the game shows the same scene twice
     stream = _features(tmp / "stream.h5", play)
     compilation = _features(tmp / "compilation.h5", play[120:170] + 0.5 * rng.normal(size=(50, 32)))
@@ -94,9 +100,7 @@ def test_each_unsure_clip_in_a_stretch_is_weighed_on_its_own(tmp_path):
     found unsure by a search. Over the whole stretch the sound hears both clips' lines alike;
     over each clip, its own line clearly best of those the picture sees there."""
     rng = np.random.default_rng(0)
-    play = np.zeros((300, 32))
-    for step in range(1, 300):
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play = _play(rng, 300)
     play[120:170], play[250:300] = play[20:70], play[200:250]
     stream = _features(tmp_path / "stream.h5", play)
     cut = np.concatenate([play[120:170], play[250:300]]) + 0.5 * rng.normal(size=(100, 32))
@@ -120,9 +124,7 @@ def two_clips(tmp_path_factory):
     """A compilation of stream steps 20-69, then 120-149 (10 s, then 6 s)."""
     tmp = tmp_path_factory.mktemp("two_clips")
     rng = np.random.default_rng(1)
-    play = np.zeros((200, 32))
-    for step in range(1, 200):
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play = _play(rng, 200)
     stream = _features(tmp / "stream.h5", play)
     cut = np.concatenate([play[20:70], play[120:150]]) + 0.5 * rng.normal(size=(80, 32))
     check = picture_pieces(stream, _features(tmp / "compilation.h5", cut))[1]
