@@ -84,13 +84,17 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         # more checks of any line.
         screens = TypicalScreens(stream, compilation)  # (read at most once, where a fit needs them)
         fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]), screens)
-        fit = fitted or profile_box(stream, compilation, screens)
+        # The typical screens' box where it agrees better: the anchors include what the sound
+        # alone found, and a game that replays its sound puts some on the wrong line (Space
+        # Invaders sped up: a box 0.3 high at 0.39, for the whole screen at 0.87).
+        fit = max([f for f in (fitted, profile_box(stream, compilation, screens)) if f], key=lambda f: f[1],
+                  default=None)
         box = fit[0] if fit else Box()
         # (Where the pictures may be searched again below, the rest of the bar is shared by three.)
-        share = (1 - 1 / passes) / (passes - 1 + (pictures and fitted is None))
+        share = (1 - 1 / passes) / (passes - 1 + pictures)
         for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else [])):
             seen = one_per_clip(seen, searched(views, params.picture, report(1 / passes + k * share, share)))
-        if pictures and fitted is None:
+        if pictures:
             # No clip was sure before these searches: the geometry was guessed from where each
             # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
             # 0.43). The clips they are sure of measure it; in another box, the small pictures

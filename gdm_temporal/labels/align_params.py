@@ -34,5 +34,10 @@ class AlignParams:
     # small pictures' searches lose clips that way (Breakout under music: 4 of 6 to 1).
     embedding_stride: int = 2
     twice_lead: float = 1.0  # a clip unsure in each picture comparison, sure in both together (seen_twice)
+    # ...or in one of them, seen above every other line at step after step (`steadily_above`: a
+    # paired t-statistic). Measured on the Space Invaders compilations of seed 6: true lines the
+    # comparisons left unsure 0.8-8.2 (six of thirteen at 5.0 or more), false lines at most 1.5.
+    steady_t: float = 4.0
+    steady_min_s: float = 5.0  # (true lines told apart so were 6.4-13.6 s long; a false one, 3.4 s)
     join_slack_s: float = 1.0  # how far past the sounds the picture may move a join of two clips seen and heard
     handover_s: float = 2.0  # a stretch the picture gives from a clip heard and seen to its heard neighbour

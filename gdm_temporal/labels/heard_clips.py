@@ -34,8 +34,11 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
                 heard.start, heard.end, heard.stream_start, heard.speed) >= params.picture_lead:
             z, check = value, candidate
     moves = in_rhythm(sound, rhythm, params)
-    if check is None and moves is not None and _seen_elsewhere(heard, seen, checks, params):
+    if check is None and _seen_elsewhere(heard, seen, checks, params):
+        # A sound or a rhythm the game replays (Space Invaders' march, Ms. Pac-Man's passages):
+        # where the picture is sure of another line and not this one, the sound alone is unsure.
         moves = None
+        heard = replace(heard, status="low confidence") if heard.status == "match" else heard
     if check is None and moves is None:
         return rival_seen(heard, sound, checks, params)
     doubt = 1 - heard.confidence  # each witness that backs the line takes its share of the doubt away

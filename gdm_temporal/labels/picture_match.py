@@ -206,21 +206,21 @@ def rival_z(checks: list[PictureCheck], start_s: float, end_s: float, stream_sta
             n: int = 8) -> float:
     """The best summed `z_along` of `checks` over the other lines (more than 1 s from this one)
     their top matches vote for most, `n` of them."""
+    return max([0.0] + [sum(check.z_along(start_s, end_s, other, speed) for check in checks)
+                        for other in rival_lines(checks, start_s, end_s, stream_start_s, n)])
+
+
+def rival_lines(checks: list[PictureCheck], start_s: float, end_s: float, stream_start_s: float,
+                n: int = 8) -> list[float]:
+    """Where in the stream (at `start_s`) the other lines start that the stretch's top matches in
+    `checks` vote for most (more than 1 s from this one), `n` of them, most votes first."""
     fps = checks[0].stream.fps
     a = int(round(start_s * fps))
     if int(round(end_s * fps)) <= a:
-        return 0.0
+        return []
     values, counts = np.unique(np.concatenate([check.votes(start_s, end_s) for check in checks]), return_counts=True)
     own = stream_start_s * fps - a
-    best = 0.0
-    for offset in values[np.argsort(-counts)]:
-        if abs(offset - own) <= fps:
-            continue
-        best = max(best, sum(check.z_along(start_s, end_s, (a + offset) / fps, speed) for check in checks))
-        n -= 1
-        if n == 0:
-            break
-    return best
+    return [(a + offset) / fps for offset in values[np.argsort(-counts)] if abs(offset - own) > fps][:n]
 
 
 _NOTHING = -(10**9)  # the best match of a step with nothing to compare
