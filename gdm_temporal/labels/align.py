@@ -26,7 +26,7 @@ from gdm_features import FeatureFile
 from .align_params import AlignParams
 from .audio_print import Onsets, PrintIndex
 from .heard_clips import handed_over, joined_by_picture, looked_at, overheard, overlaps_split, taken_back
-from .picture_geometry import Box, TypicalScreens, fitted_box, grid_views, picture_views, profile_box
+from .picture_geometry import Box, TypicalScreens, fitted_box, grid_views, likeliest_box, picture_views
 from .picture_match import PictureCheck, PictureParams, embedding, picture_pieces
 from .picture_motion import MotionCheck
 from .pieces import Piece, fuse, labels_from, one_per_clip
@@ -83,22 +83,19 @@ def _aligned(stream: FeatureFile, compilation: FeatureFile, params: AlignParams,
         # that the clips already sure show (picture_geometry.py): more picture searches, and
         # more checks of any line.
         screens = TypicalScreens(stream, compilation)  # (read at most once, where a fit needs them)
-        fitted = fitted_box(stream, compilation, _anchors(looked + [h for h, _ in heard]), screens)
-        # The typical screens' box where it agrees better: the anchors include what the sound
-        # alone found, and a game that replays its sound puts some on the wrong line (Space
-        # Invaders sped up: a box 0.3 high at 0.39, for the whole screen at 0.87).
-        fit = max([f for f in (fitted, profile_box(stream, compilation, screens)) if f], key=lambda f: f[1],
-                  default=None)
+        fit = likeliest_box(stream, compilation, _anchors(looked + [h for h, _ in heard]), screens)
         box = fit[0] if fit else Box()
         # (Where the pictures may be searched again below, the rest of the bar is shared by three.)
         share = (1 - 1 / passes) / (passes - 1 + pictures)
         for k, views in enumerate([grid_views(box)] + ([picture_views(box)] if pictures else [])):
             seen = one_per_clip(seen, searched(views, params.picture, report(1 / passes + k * share, share)))
         if pictures:
-            # No clip was sure before these searches: the geometry was guessed from where each
-            # video moves and what it typically shows (Space Invaders letterboxed: 0.38 wide for
-            # 0.43). The clips they are sure of measure it; in another box, the small pictures
-            # are searched again (Space Invaders' combined edits: 3 of 6 clips to 6).
+            # The geometry was guessed from where each video moves and what it typically shows
+            # (Space Invaders letterboxed: 0.38 wide for 0.43), or fitted on clips that include
+            # the sound's, some on wrong lines (a box of the typical screens' agreement, 0.57,
+            # for 0.81). The clips these searches are sure of measure it; in another box, the
+            # small pictures are searched again (Space Invaders' combined edits: 3 of 6 clips to
+            # 6; letterboxed, seed 6, 4 to 6).
             refit = fitted_box(stream, compilation, _anchors(seen), screens)
             if refit and refit[0] != box:
                 seen = one_per_clip(seen, searched(picture_views(refit[0]), params.picture, report(1 - share, share)))

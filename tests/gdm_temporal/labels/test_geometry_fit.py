@@ -7,7 +7,7 @@ import pytest
 
 from compilation_factory import Edits, make_edited_compilation
 from gdm_features import FeatureFile, extract
-from gdm_temporal.labels.picture_geometry import fitted_box
+from gdm_temporal.labels.picture_geometry import fitted_box, likeliest_box, profile_box
 
 pytest.importorskip("ale_py", reason="Atari recordings need the demo extra (ale-py)")
 
@@ -35,3 +35,20 @@ def test_one_clip_carried_into_the_one_before_fits_the_letterbox(letterboxed, ea
                                                clip.speed)])
     # The 160x210 picture is 274 of the frame's 640 wide, its full height.
     assert box.width == pytest.approx(274 / 640, abs=0.03) and box.height == pytest.approx(1.0, abs=0.05), box
+
+
+def test_anchors_on_wrong_lines_give_way_to_the_typical_screens(letterboxed):
+    """Clips placed on lines a few seconds off (where a game that replays its sound puts them)
+    agree with any box worse than the two videos' typical screens agree with theirs: the
+    geometry is then the typical screens' (measured: 0.33 for 0.74)."""
+    placed, stream, compilation = letterboxed
+    wrong = [(c.start + 0.5, c.end - 0.5, c.source_start + 2.0, c.speed) for c in placed]
+    fitted = fitted_box(stream, compilation, wrong)
+    profile = profile_box(stream, compilation)
+    assert fitted is not None and fitted[1] < profile[1] - 0.2, (fitted, profile)
+    assert likeliest_box(stream, compilation, wrong) == profile
+    box = profile[0]
+    assert box.width == pytest.approx(274 / 640, abs=0.06) and box.height == pytest.approx(1.0, abs=0.05), box
+    right = [(c.start + 0.5, c.end - 0.5, c.source_start + 0.5 * c.speed, c.speed) for c in placed]
+    assert likeliest_box(stream, compilation, right) == max(fitted_box(stream, compilation, right), profile,
+                                                            key=lambda f: f[1])

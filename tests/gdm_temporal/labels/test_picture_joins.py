@@ -13,7 +13,8 @@ import pytest
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams
-from gdm_temporal.labels.heard_clips import _seen_elsewhere, joined_by_picture, overheard, overlaps_split, rival_seen
+from gdm_temporal.labels.heard_clips import (_seen_elsewhere, joined_by_picture, looked_at, overheard, overlaps_split,
+                                             rival_seen)
 from gdm_temporal.labels.seen_clips import carried_on, followed_better, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece, fuse
@@ -244,3 +245,15 @@ def test_a_heard_line_the_picture_sees_elsewhere(check):
     assert not _seen_elsewhere(heard, [seen(10.0, 14.0, 24.0)], [check], AlignParams())  # a corner of it only
     assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 149.0)], [check], AlignParams())  # its own line
     assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0, "low confidence")], [check], AlignParams())
+
+
+def test_a_clip_heard_alone_where_the_picture_is_sure_of_another_line_is_unsure(check):
+    """A sound the game replays (Space Invaders' march) placed a clip surely on its replay; the
+    picture, sure of the clip's true line there and not seeing the sound's, leaves it unsure,
+    so the picture's clip keeps the stretch (letterboxed, seed 6: 5 of 6 clips to 6)."""
+    heard = Piece(11.0, 19.0, 150.0, 158.0, None, 0.9, "match", "sound", 1.0)
+    sound = Heard(Line(1.0, 139.0), 30.0, 11.0, 19.0, 20.0)
+    alone = looked_at(heard, sound, [check], None, AlignParams(), set(), [])
+    assert (alone.status, alone.evidence) == ("match", "sound")
+    doubted = looked_at(heard, sound, [check], None, AlignParams(), set(), [seen(10.0, 20.0, 24.0)])
+    assert (doubted.status, doubted.stream_start) == ("low confidence", 150.0)

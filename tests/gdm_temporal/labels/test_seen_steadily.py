@@ -1,0 +1,53 @@
+"""A scene the game replays with small differences (Space Invaders' march over another cannon
+and other shots) is told from its look-alike by one picture comparison that sees it above the
+look-alike at step after step, though by too little on average to tell them apart; an exact
+replay, a short stretch, or the look-alike's own line, is not. (On the benchmark's Atari
+compilations, tools/bench_align.py: Space Invaders seed 6 sped up 4 of 6 clips to 6, two
+invented to none; with every edit, 3 to 5.)"""
+
+import numpy as np
+import pytest
+
+from gdm_temporal.labels.align import AlignParams
+from gdm_temporal.labels.picture_match import picture_pieces
+from gdm_temporal.labels.pieces import Piece
+from gdm_temporal.labels.seen_clips import seen_twice, steadily_above
+
+from .test_picture_joins import _features
+from .test_told_apart import _play
+
+TRUE_S, LOOKALIKE_S = 24.0, 4.0  # the clip: stream seconds 24-34, a replay of 4-14 with a small difference
+
+
+def _check(tmp, difference: float):
+    rng = np.random.default_rng(1)
+    play = _play(rng, 200)
+    play[120:170] = play[20:70]
+    play[120:170, :3] += difference  # the same scene, a small sprite elsewhere
+    stream = _features(tmp / f"stream{difference}.h5", play)
+    compilation = _features(tmp / f"compilation{difference}.h5", play[120:170] + 0.5 * rng.normal(size=(50, 32)))
+    return picture_pieces(stream, compilation)[1]
+
+
+def _on(stream_s: float, length_s: float = 10.0) -> Piece:
+    return Piece(0.0, length_s, stream_s, stream_s + length_s, None, 0.2, "low confidence", "picture", 1.0)
+
+
+def test_a_replay_with_a_small_difference_is_told_apart_step_by_step(tmp_path):
+    check = _check(tmp_path, 1.0)
+    params = AlignParams()
+    lead = check.z_along(0.0, 10.0, TRUE_S, 1.0) - check.z_along(0.0, 10.0, LOOKALIKE_S, 1.0)
+    assert 0 < lead < params.picture_lead  # on average, too close to choose
+    assert steadily_above(check, [check], _on(TRUE_S), params) >= params.steady_t
+    assert steadily_above(check, [check], _on(LOOKALIKE_S), params) < 0  # the true line is steadily above it
+    told = seen_twice(_on(TRUE_S), [check], params)
+    assert told.status == "match" and 0 < told.confidence < 1
+    assert seen_twice(_on(LOOKALIKE_S), [check], params).status == "low confidence"
+    assert seen_twice(_on(TRUE_S, 4.0), [check], params).status == "low confidence"  # too short to be sure
+
+
+def test_an_exact_replay_stays_unsure(tmp_path):
+    check = _check(tmp_path, 0.0)
+    params = AlignParams()
+    assert steadily_above(check, [check], _on(TRUE_S), params) < params.steady_t
+    assert seen_twice(_on(TRUE_S), [check], params).status == "low confidence"
