@@ -6,7 +6,6 @@ compilations, tools/bench_align.py: Space Invaders seed 6 sped up 4 of 6 clips t
 invented to none; with every edit, 3 to 5.)"""
 
 import numpy as np
-import pytest
 
 from gdm_temporal.labels.align import AlignParams
 from gdm_temporal.labels.picture_match import picture_pieces
