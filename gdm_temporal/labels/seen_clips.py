@@ -107,21 +107,27 @@ def seen_twice(seen: Piece, checks: list[PictureCheck], params: AlignParams) -> 
 
 def steadily_above(check: PictureCheck, checks: list[PictureCheck], seen: Piece, params: AlignParams) -> float:
     """How steadily `check` sees the line of `seen` above each other line the `checks`' top
-    matches vote for: the least, over those lines, of the paired t-statistic of the step by step
-    differences of their z-scores (0 where the line is no match in it, below `confirm_z`, or
-    no other line is voted for). A game that replays a scene shows it again with small
-    differences (Space Invaders' cannon and shots under the same march): a lead of 0.15 in the
-    mean z-score, too small to tell a look-alike by, is a lead at 90 % of the steps."""
-    z = check.z_steps(seen.start, seen.end, seen.stream_start, seen.speed)
-    if not np.isfinite(z).any() or np.nanmean(z) < params.confirm_z:
+    matches vote for: the least of their `steady_t`s (0 where the line is no match in it,
+    below `confirm_z`, or no other line is voted for). A game that replays a scene shows it
+    again with small differences (Space Invaders' cannon and shots under the same march): a
+    lead of 0.15 in the mean z-score, too small to tell a look-alike by, is a lead at 90 % of
+    the steps."""
+    if check.z_along(seen.start, seen.end, seen.stream_start, seen.speed) < params.confirm_z:
         return 0.0
-    least = np.inf
-    for other in rival_lines(checks, seen.start, seen.end, seen.stream_start):
-        d = z - check.z_steps(seen.start, seen.end, other, seen.speed)
-        d = d[np.isfinite(d)]
-        if len(d) >= 3:
-            least = min(least, d.mean() / (d.std(ddof=1) / np.sqrt(len(d)) + 1e-9))
-    return float(least) if np.isfinite(least) else 0.0
+    rivals = rival_lines(checks, seen.start, seen.end, seen.stream_start)
+    return min((steady_t(check, seen, replace(seen, stream_start=other, stream_end=other + seen.speed * (
+        seen.end - seen.start)), seen.start, seen.end) for other in rivals), default=0.0)
+
+
+def steady_t(check: PictureCheck, line: Piece, other: Piece, lo: float, hi: float) -> float:
+    """The paired t-statistic of `check`'s z-scores along `line` minus along `other`, step by
+    step over `[lo, hi]`: large where the one line is above the other at nearly every step,
+    however small the difference (0 over fewer than 3 steps both lines have a say on)."""
+    d = check.z_steps(lo, hi, line.stream_at(lo), line.speed) - check.z_steps(lo, hi, other.stream_at(lo), other.speed)
+    d = d[np.isfinite(d)]
+    if len(d) < 3:
+        return 0.0
+    return float(d.mean() / (d.std(ddof=1) / np.sqrt(len(d)) + 1e-9))
 
 
 def long_overlaps_split(seen: list[Piece], checks: list[PictureCheck]) -> list[Piece]:
