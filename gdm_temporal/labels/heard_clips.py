@@ -12,7 +12,7 @@ from .align_params import AlignParams
 from .picture_match import PictureCheck
 from .picture_motion import MotionCheck
 from .pieces import CROSSFADE_S, MIN_PIECE_S, Piece, agree
-from .seen_clips import grown, picture_lead, smoothed, split_by_picture
+from .seen_clips import grown, picture_lead, smoothed, split_by_picture, steady_t
 from .sound_match import Heard
 
 
@@ -192,10 +192,14 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
                 if hi - lo < params.handover_s or not (at_end or at_start) \
                         or not seen_instead(q, h, lo, hi, checks, params):
                     continue
+                # (The picture's clip ends, or starts, no further out than its search found it:
+                # between the two may lie a clip the picture found on a third line.)
                 if at_end:
-                    h, seen[i] = split_by_picture(h, q, h.start, q.end, checks)
+                    h, given = split_by_picture(h, q, h.start, q.end, checks)
+                    seen[i] = given.spanning(max(given.start, q.start), given.end)
                 else:
-                    seen[i], h = split_by_picture(q, h, q.start, h.end, checks)
+                    given, h = split_by_picture(q, h, q.start, h.end, checks)
+                    seen[i] = given.spanning(given.start, min(given.end, q.end))
         heard[k] = h
     return heard, seen
 
@@ -206,7 +210,8 @@ def seen_instead(seen: Piece, line: Piece, lo: float, hi: float, checks: list[Pi
     sees `line` there (`grow_z`), and `seen`'s stands out above it by `confirm_z` in the
     comparisons together."""
     lead, own = picture_lead(seen, line, lo, hi, checks)
-    return own < params.grow_z and lead >= params.confirm_z
+    return lead >= params.confirm_z and (own < params.grow_z or max(
+        steady_t(check, seen, line, lo, hi) for check in checks) >= params.steady_t)
 
 
 def in_rhythm(sound: Heard, rhythm: MotionCheck | None, params: AlignParams) -> float | None:
