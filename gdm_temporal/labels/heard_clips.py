@@ -192,14 +192,19 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
                 if hi - lo < params.handover_s or not (at_end or at_start) \
                         or not seen_instead(q, h, lo, hi, checks, params):
                     continue
-                # (The picture's clip ends, or starts, no further out than its search found it:
-                # between the two may lie a clip the picture found on a third line.)
+                # (The picture's clip grows to the split, but not over a clip the picture is sure
+                # of on a third line between them.)
+                third = [o for o in seen if o.status == "match" and not agree(o, q) and not agree(o, h)]
                 if at_end:
                     h, given = split_by_picture(h, q, h.start, q.end, checks)
-                    seen[i] = given.spanning(max(given.start, q.start), given.end)
+                    start = max([min(o.end, q.start) for o in third if o.start < q.start and o.end > given.start],
+                                default=given.start)
+                    seen[i] = given.spanning(start, given.end)
                 else:
                     given, h = split_by_picture(q, h, q.start, h.end, checks)
-                    seen[i] = given.spanning(given.start, min(given.end, q.end))
+                    end = min([max(o.start, q.end) for o in third if o.end > q.end and o.start < given.end],
+                              default=given.end)
+                    seen[i] = given.spanning(given.start, end)
         heard[k] = h
     return heard, seen
 

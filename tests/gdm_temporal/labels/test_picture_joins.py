@@ -257,3 +257,24 @@ def test_a_clip_heard_alone_where_the_picture_is_sure_of_another_line_is_unsure(
     assert (alone.status, alone.evidence) == ("match", "sound")
     doubted = looked_at(heard, sound, [check], None, AlignParams(), set(), [seen(10.0, 20.0, 24.0)])
     assert (doubted.status, doubted.stream_start) == ("low confidence", 150.0)
+
+
+def test_a_carried_clip_gives_back_no_more_than_the_picture_found(tmp_path):
+    """A sound carried its clip's line back over the end of one clip and the whole of the next
+    (Space Invaders' march, 9:16 crop): the heard clip starts where the picture passes to its
+    line, and the first clip keeps no more than its search found, so the clip between, on a
+    third line, is still there to be placed (it had been given to the first clip, 5.5 s)."""
+    rng = np.random.default_rng(3)
+    play = np.zeros((300, 32))
+    for step in range(1, 300):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    stream = _features(tmp_path / "stream.h5", play)
+    # Compilation seconds 0-10: stream 4-14; 10-16: stream 40-46; 16-26: stream 24-34.
+    cut = np.concatenate([play[20:70], play[200:230], play[120:170]]) + 0.7 * rng.normal(size=(130, 32))
+    check = picture_pieces(stream, _features(tmp_path / "compilation.h5", cut))[1]
+    heard = Piece(7.0, 26.0, 15.0, 34.0, None, 0.9, "match", "sound and picture", 1.0)
+    first, between = seen(0.0, 10.0, 4.0), seen(10.0, 16.0, 40.0)
+    [h], found = overheard([heard], [first, between], [check], AlignParams())
+    assert h.start == pytest.approx(16.0, abs=0.4) and h.stream_start == pytest.approx(24.0, abs=0.4)
+    assert found[0].end <= 10.0 and found[0].stream_start == 4.0
+    assert found[1] == between or found[1].end <= h.start + 1e-9
