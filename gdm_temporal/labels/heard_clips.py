@@ -175,7 +175,7 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
     together: the sound carried its line past its clip (Space Invaders' march sounds the same
     at the start of every game: 3.6 s into the next clip, and 6.6 s over a whole clip), so it
     ends where the picture passes to the other line, and the picture's clip starts there, as
-    sure as it was."""
+    sure as it was (but not over a clip the picture is sure of on a third line, between)."""
     heard, seen = list(heard), list(seen)
     for k, h in enumerate(heard):
         if h.status != "match":
@@ -211,9 +211,12 @@ def overheard(heard: list[Piece], seen: list[Piece], checks: list[PictureCheck],
 
 def seen_instead(seen: Piece, line: Piece, lo: float, hi: float, checks: list[PictureCheck],
                  params: AlignParams) -> bool:
-    """Whether, over `[lo, hi]`, the picture sees `seen`'s line instead of `line`'s: no comparison
-    sees `line` there (`grow_z`), and `seen`'s stands out above it by `confirm_z` in the
-    comparisons together."""
+    """Whether, over `[lo, hi]`, the picture sees `seen`'s line instead of `line`'s: `seen`'s
+    stands out above it by `confirm_z` in the comparisons together, and either no comparison
+    sees `line` there (`grow_z`) or one sees `seen`'s above it step after step (`steady_t`: a
+    game whose scenes look alike lets the picture see a line the sound carried over the next
+    clip too; Space Invaders' 9:16 crop, z 1.2 where 1.0 is seen, and a clip between, 6.2 s,
+    went to the carried line)."""
     lead, own = picture_lead(seen, line, lo, hi, checks)
     return lead >= params.confirm_z and (own < params.grow_z or max(
         steady_t(check, seen, line, lo, hi) for check in checks) >= params.steady_t)
