@@ -185,7 +185,8 @@ def carried_on(piece: Piece, unsure: list[Piece], within: tuple[float, float]) -
 
 
 def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s: float,
-           fixed: tuple[bool, bool] = (False, False), within: tuple[float, float] = (0.0, np.inf)) -> Piece:
+           fixed: tuple[bool, bool] = (False, False), within: tuple[float, float] = (0.0, np.inf),
+           bridged: bool = False) -> Piece:
     """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
     `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least
     `grow_z` in one of `checks`, each masking the steps where its own view stood still
@@ -193,14 +194,21 @@ def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s
     fps = checks[0].stream.fps
     lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
     hi_s = min(piece.end + reach_s, max(within[1], piece.end))
-    z = np.max([np.convolve(np.nan_to_num(c.z_steps(lo_s, hi_s, piece.stream_at(lo_s), piece.speed, standing=True),
-                                          nan=-9.0), np.ones(3) / 3, mode="same") for c in checks], axis=0)
+    z = np.fmax.reduce([_grown_z(c.z_steps(lo_s, hi_s, piece.stream_at(lo_s), piece.speed, standing=True), bridged)
+                        for c in checks], axis=0)  # (NaN where every comparison has no say: not grown over)
     first = int(round(lo_s * fps))
     before, after = z[: int(round(piece.start * fps)) - first][::-1], z[int(round(piece.end * fps)) - first:]
     # Steps grown at each edge: those before the first below `grow_z`.
     steps = [0 if held or not len(side) else int(np.argmin(np.r_[side, -np.inf] >= params.grow_z))
              for held, side in zip(fixed, (before, after))]
     return piece.spanning(piece.start - steps[0] / fps, piece.end + steps[1] / fps)
+
+
+def _grown_z(z: np.ndarray, bridged: bool) -> np.ndarray:
+    """3-step means of `z` where a still step (NaN) counts as far below any line; `bridged`, as
+    having no say (`smoothed`): one alone between steps that stand out is grown over, three
+    together (a card, a paused screen) are not."""
+    return smoothed(z) if bridged else np.convolve(np.nan_to_num(z, nan=-9.0), np.ones(3) / 3, mode="same")
 
 
 def smoothed(z: np.ndarray) -> np.ndarray:

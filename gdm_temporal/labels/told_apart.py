@@ -70,9 +70,11 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
         confidence = (1 - np.exp(-llr / params.sound.match_llr)) * min(1.0, lead / (2 * params.sound.min_lead_llr))
         piece = Piece(first, last, line.stream_at(first), line.stream_at(last), None, float(confidence), "match",
                       "sound and picture", line.speed)
-        # Grown where the picture still stands out along its line, and over the unsure pieces
-        # a search found on it (the picture saw the line there, only not above its look-alikes).
-        piece = grown(piece, checks, params, params.picture_reach_s, within=room)
+        # Grown where the picture still stands out along its line, over a lone still step (a
+        # march's pause: a clip grown from its first sound stopped 1.6 s short at one), and over
+        # the unsure pieces a search found on it (the picture saw the line there, only not above
+        # its look-alikes).
+        piece = grown(piece, checks, params, params.picture_reach_s, within=room, bridged=True)
         out = _placed(out, carried_on(piece, [p for p in out if p.status == "low confidence"], room))
     return out
 

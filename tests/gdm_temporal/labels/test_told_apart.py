@@ -11,6 +11,7 @@ from gdm_temporal.labels.audio_print import FRAME_S, Onsets
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Evidence, SoundParams
+from gdm_temporal.labels.seen_clips import grown
 from gdm_temporal.labels.told_apart import edges_seen_elsewhere, told_apart
 
 from .test_picture_joins import _features
@@ -159,3 +160,25 @@ def test_a_match_is_not_cut_where_a_match_follows(two_clips):
     pieces = [Piece(0.0, 13.0, 4.0, 17.0, 0.9, 0.9, "match", "picture", 1.0),
               Piece(13.0, 16.0, 27.0, 30.0, 0.9, 0.9, "match", "picture", 1.0)]
     assert edges_seen_elsewhere(pieces, two_clips, AlignParams()) == pieces
+
+
+def test_growth_over_a_lone_still_step_is_bridged_where_asked(tmp_path):
+    """A frame repeated once (a march's pause, a frame a speed change doubled) has no say on any
+    line: growth of a clip the two witnesses placed goes over it (Space Invaders sped up: a clip
+    grown from its first sound stopped 1.6 s short at one); a picture match's growth stops
+    there as before, and three still steps together (a card) stop both."""
+    rng = np.random.default_rng(2)
+    play = _play(rng, 120)
+    stream = _features(tmp_path / "stream.h5", play)
+    cut = play[20:70] + 0.5 * rng.normal(size=(50, 32))  # compilation seconds 0-10: stream 4-14
+    cut[10:12] = cut[9]  # one still step at 2.0 s (the same frame either side of it)
+    carded = cut.copy()
+    carded[30:34] = carded[29]  # three at 6.0-6.4 s
+    check = picture_pieces(stream, _features(tmp_path / "compilation.h5", cut))[1]
+    piece = Piece(4.0, 8.0, 8.0, 12.0, None, 0.8, "match", "sound and picture", 1.0)
+    params = AlignParams()
+    assert grown(piece, [check], params, 8.0, bridged=True).start <= 0.4
+    assert grown(piece, [check], params, 8.0).start >= 2.0
+    check = picture_pieces(stream, _features(tmp_path / "carded.h5", carded))[1]
+    late = Piece(7.0, 10.0, 11.0, 14.0, None, 0.8, "match", "sound and picture", 1.0)
+    assert grown(late, [check], params, 8.0, bridged=True).start >= 6.2
