@@ -112,19 +112,26 @@ def steadily_above(check: PictureCheck, checks: list[PictureCheck], seen: Piece,
     again with small differences (Space Invaders' cannon and shots under the same march): a
     lead of 0.15 in the mean z-score, too small to tell a look-alike by, is a lead at 90 % of
     the steps."""
-    if check.z_along(seen.start, seen.end, seen.stream_start, seen.speed) < params.confirm_z:
+    own = check.z_steps(seen.start, seen.end, seen.stream_start, seen.speed)
+    if not np.isfinite(own).any() or np.nanmean(own) < params.confirm_z:
         return 0.0
     rivals = rival_lines(checks, seen.start, seen.end, seen.stream_start)
-    return min((steady_t(check, seen, replace(seen, stream_start=other, stream_end=other + seen.speed * (
-        seen.end - seen.start)), seen.start, seen.end) for other in rivals), default=0.0)
+    return min((paired_t(own - check.z_steps(seen.start, seen.end, other, seen.speed)) for other in rivals),
+               default=0.0)
 
 
 def steady_t(check: PictureCheck, line: Piece, other: Piece, lo: float, hi: float) -> float:
-    """The paired t-statistic of `check`'s z-scores along `line` minus along `other`, step by
-    step over `[lo, hi]`: large where the one line is above the other at nearly every step,
-    however small the difference (0 over fewer than 3 steps both lines have a say on)."""
-    d = check.z_steps(lo, hi, line.stream_at(lo), line.speed) - check.z_steps(lo, hi, other.stream_at(lo), other.speed)
-    d = d[np.isfinite(d)]
+    """`paired_t` of `check`'s z-scores along `line` minus along `other`, step by step over
+    `[lo, hi]`."""
+    return paired_t(check.z_steps(lo, hi, line.stream_at(lo), line.speed)
+                    - check.z_steps(lo, hi, other.stream_at(lo), other.speed))
+
+
+def paired_t(differences: np.ndarray) -> float:
+    """The paired t-statistic of step-by-step differences (the mean over its standard error; the
+    steps without a value left out): large where one line is above the other at nearly every
+    step, however small the difference; 0 over fewer than 3 steps."""
+    d = differences[np.isfinite(differences)]
     if len(d) < 3:
         return 0.0
     return float(d.mean() / (d.std(ddof=1) / np.sqrt(len(d)) + 1e-9))

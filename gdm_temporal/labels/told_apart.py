@@ -51,9 +51,9 @@ def told_apart(pieces: list[Piece], checks: list[PictureCheck], evidence: Eviden
         seen = [sum(c.z_along(lo, hi, line.intercept + lo, 1.0) for c in checks[1:]) for line in lines]
         # Each line heard at the speed the sound hears it best (the picture's lines assume 1: a
         # clip played 4 % fast was heard at 16.6 nats so, at 6.8 on the picture's line).
+        middle = (lo + hi) / 2
         heard = [max((_heard(evidence, Line(speed, line.stream_at(middle) - speed * middle), lo, hi)
-                      for speed in SPEEDS), key=lambda h: h[1])
-                 for line, middle in ((line, (lo + hi) / 2) for line in lines)]
+                      for speed in SPEEDS), key=lambda h: h[1]) for line in lines]
         plausible = [k for k, z in enumerate(seen)
                      if z >= (len(checks) - 1) * params.grow_z and z >= max(seen) - params.twice_lead]
         if not plausible:

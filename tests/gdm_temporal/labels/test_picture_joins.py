@@ -37,11 +37,17 @@ def _features(path, visual):
     return FeatureFile(path)
 
 
+def _play(rng, steps: int) -> np.ndarray:
+    """Embeddings of a game's steps: neighbours alike, as a game's are; a second apart, not."""
+    play = np.zeros((steps, 32))
+    for step in range(1, steps):
+        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    return play
+
+
 def _checked_against(tmp_path, lookalike: bool):
     rng = np.random.default_rng(0)
-    play = np.zeros((200, 32))
-    for step in range(1, 200):  # neighbouring steps alike, as a game's are; a second apart, not
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play = _play(rng, 200)
     if lookalike:  # the second clip opens on 2 s that look just like the first clip's next 2 s (a new life)
         play[120:130] = play[70:80]
     stream = _features(tmp_path / "stream.h5", play)
@@ -265,9 +271,7 @@ def test_a_carried_clip_gives_back_no_more_than_the_picture_found(tmp_path):
     line, and the first clip keeps no more than its search found, so the clip between, on a
     third line, is still there to be placed (it had been given to the first clip, 5.5 s)."""
     rng = np.random.default_rng(3)
-    play = np.zeros((300, 32))
-    for step in range(1, 300):
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
+    play = _play(rng, 300)
     stream = _features(tmp_path / "stream.h5", play)
     # Compilation seconds 0-10: stream 4-14; 10-16: stream 40-46; 16-26: stream 24-34.
     cut = np.concatenate([play[20:70], play[200:230], play[120:170]]) + 0.7 * rng.normal(size=(130, 32))

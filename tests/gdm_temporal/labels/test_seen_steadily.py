@@ -14,8 +14,7 @@ from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.heard_clips import seen_instead
 from gdm_temporal.labels.seen_clips import picture_lead, seen_twice, steadily_above
 
-from .test_picture_joins import _features
-from .test_told_apart import _play
+from .test_picture_joins import _features, _play
 
 TRUE_S, LOOKALIKE_S = 24.0, 4.0  # the clip: stream seconds 24-34, a replay of 4-14 with a small difference
 

@@ -14,18 +14,10 @@ from gdm_temporal.labels.sound_evidence import Evidence, SoundParams
 from gdm_temporal.labels.seen_clips import grown
 from gdm_temporal.labels.told_apart import edges_seen_elsewhere, told_apart
 
-from .test_picture_joins import _features
+from .test_picture_joins import _features, _play
 from .test_sound_print import rhythm
 
 STREAM_S, CLIP_S = 40.0, 10.0  # the clip: stream seconds 24-34, whose picture replays 4-14
-
-
-def _play(rng, steps: int) -> np.ndarray:
-    """Embeddings of a game's steps: neighbours alike, as a game's are; a second apart, not."""
-    play = np.zeros((steps, 32))
-    for step in range(1, steps):
-        play[step] = 0.7 * play[step - 1] + rng.normal(size=32)
-    return play
 
 
 @pytest.fixture(scope="module")
