@@ -5,6 +5,7 @@ meet, the join placed where the picture changes line."""
 from __future__ import annotations
 
 from dataclasses import replace
+from itertools import product
 
 import numpy as np
 
@@ -34,10 +35,15 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
                 heard.start, heard.end, heard.stream_start, heard.speed) >= params.picture_lead:
             z, check = value, candidate
     moves = in_rhythm(sound, rhythm, params)
-    if check is None and _seen_elsewhere(heard, seen, checks, params):
+    elsewhere = _seen_elsewhere(heard, seen, checks, params) if check is None else 0.0
+    if elsewhere > CROSSFADE_S:
         # A sound or a rhythm the game replays (Space Invaders' march, Ms. Pac-Man's passages):
-        # where the picture is sure of another line and not this one, the sound alone is unsure.
+        # where the picture is sure of another line and not this one over more than a
+        # crossfade, the rhythm does not back this one (Ms. Pac-Man's opening screen flickers
+        # alike at every game's start: a clip's last 4 s were placed, sure, on another game's),
+        # and where that covers most of the stretch, the sound alone is unsure.
         moves = None
+    if elsewhere >= (heard.end - heard.start) / 2:
         heard = replace(heard, status="low confidence") if heard.status == "match" else heard
     if check is None and moves is None:
         return rival_seen(heard, sound, checks, params)
@@ -51,21 +57,25 @@ def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: Mo
     return replace(wider, status="match", evidence="sound and picture", confidence=1 - doubt)
 
 
-def _seen_elsewhere(heard: Piece, seen: list[Piece], checks: list[PictureCheck], params: AlignParams) -> bool:
-    """Whether a clip the picture is sure of, on another line, covers most of the stretch, and
-    some comparison sees it there by at least `confirm_z` above background and above the heard
-    line (the line the screen's rhythm backs is then a rhythm the game replays: Ms. Pac-Man's
-    passages through a maze)."""
+def _seen_elsewhere(heard: Piece, seen: list[Piece], checks: list[PictureCheck], params: AlignParams) -> float:
+    """How much of the stretch (seconds) the longest clip covers that the picture is sure of, on
+    another line, where some comparison sees it by at least `confirm_z` above background and
+    above the heard line: over the steps where the embedding moves, or where the comparison's
+    own view does (Ms. Pac-Man's opening screen is still to the embedding, and only the ghosts
+    flickering in the small pictures told the true line from the sound's, which replayed the
+    opening's tune and rhythm at another game's start)."""
+    longest = 0.0
     for p in seen:
         lo, hi = max(p.start, heard.start), min(p.end, heard.end)
-        if p.status != "match" or agree(p, heard) or hi - lo < (heard.end - heard.start) / 2:
+        if p.status != "match" or agree(p, heard) or hi - lo <= longest:
             continue
-        for check in checks:
-            theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed)
-            if theirs >= params.confirm_z and theirs - check.z_along(lo, hi, heard.stream_at(lo), heard.speed) \
-                    >= params.confirm_z:
-                return True
-    return False
+        for check, standing in product(checks, (False, True)):
+            theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed, standing)
+            if theirs >= params.confirm_z and \
+                    theirs - check.z_along(lo, hi, heard.stream_at(lo), heard.speed, standing) >= params.confirm_z:
+                longest = hi - lo
+                break
+    return longest
 
 
 def rival_seen(heard: Piece, sound: Heard, checks: list[PictureCheck], params: AlignParams) -> Piece:

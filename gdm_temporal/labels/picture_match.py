@@ -184,8 +184,9 @@ class PictureCheck:
         z[(self.standing if standing else self.still)[i]] = np.nan
         return z
 
-    def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float) -> float:
-        z = self.z_steps(start_s, end_s, stream_start_s, speed)
+    def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float,
+                standing: bool = False) -> float:
+        z = self.z_steps(start_s, end_s, stream_start_s, speed, standing)
         return float(np.nanmean(z)) if np.isfinite(z).any() else 0.0
 
     def rival_z(self, start_s: float, end_s: float, stream_start_s: float, speed: float, n: int = 8) -> float:

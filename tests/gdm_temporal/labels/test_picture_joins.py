@@ -5,6 +5,7 @@ in tools/bench_align.py: Breakout's combined edits went from 0.65 s beyond the a
 Ms. Pac-Man's channel edit from 1.69 s)."""
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -13,10 +14,11 @@ import pytest
 from gdm_features import FeatureFile
 from gdm_features.store import FeatureWriter
 from gdm_temporal.labels.align import AlignParams
-from gdm_temporal.labels.heard_clips import (_seen_elsewhere, joined_by_picture, looked_at, overheard, overlaps_split,
-                                             rival_seen)
+from gdm_temporal.labels.heard_clips import (_seen_elsewhere, in_rhythm, joined_by_picture, looked_at, overheard,
+                                             overlaps_split, rival_seen)
 from gdm_temporal.labels.seen_clips import carried_on, followed_better, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
+from gdm_temporal.labels.picture_motion import MotionCheck
 from gdm_temporal.labels.pieces import Piece, fuse
 from gdm_temporal.labels.sound_evidence import Line
 from gdm_temporal.labels.sound_match import Heard
@@ -244,13 +246,35 @@ def test_clips_seen_overlapping_longer_than_a_crossfade_meet_where_the_picture_c
 
 
 def test_a_heard_line_the_picture_sees_elsewhere(check):
-    """The rhythm backs no heard line over a stretch that a clip the picture is sure of shows
-    on another line (Ms. Pac-Man: a passage's rhythm replayed 200 s away had a clip invented)."""
+    """How much of a heard stretch a clip the picture is sure of shows on another line (Ms.
+    Pac-Man: a passage's rhythm replayed 200 s away had a clip invented)."""
     heard = Piece(11.0, 19.0, 150.0, 158.0, None, 0.5, "low confidence", "sound", 1.0)
-    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0)], [check], AlignParams())
-    assert not _seen_elsewhere(heard, [seen(10.0, 14.0, 24.0)], [check], AlignParams())  # a corner of it only
-    assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 149.0)], [check], AlignParams())  # its own line
-    assert not _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0, "low confidence")], [check], AlignParams())
+    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0)], [check], AlignParams()) == pytest.approx(8.0)
+    assert _seen_elsewhere(heard, [seen(10.0, 14.0, 24.0)], [check], AlignParams()) == pytest.approx(3.0)
+    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 149.0)], [check], AlignParams()) == 0.0  # its own line
+    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0, "low confidence")], [check], AlignParams()) == 0.0
+    # Still to the embedding, moving to the comparison's own view (Ms. Pac-Man's opening screen,
+    # its ghosts flickering in the small pictures): seen there.
+    flickering = replace(check, still=np.ones_like(check.still))
+    assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0)], [flickering], AlignParams()) == pytest.approx(8.0)
+
+
+def test_the_rhythm_backs_no_line_where_the_picture_is_sure_of_another_over_more_than_a_crossfade(check):
+    """Ms. Pac-Man's opening screen flickers alike at every game's start, so the screen's rhythm
+    backed a tune heard at another game's opening over the last 4 s of a clip whose first 2 s
+    the picture placed, sure: the heard clip stays unsure; a crossfade's overlap leaves it be."""
+    rng = np.random.default_rng(5)
+    stream_rhythm = np.convolve(rng.normal(size=1000), np.ones(3) / 3, mode="same")
+    comp_rhythm = np.convolve(rng.normal(size=100), np.ones(3) / 3, mode="same")
+    comp_rhythm[55:95] = stream_rhythm[750:790]  # the heard line's rhythm, 150-158 s, at 11-19 s
+    rhythm = MotionCheck(stream_rhythm, comp_rhythm, FPS)
+    heard = Piece(11.0, 19.0, 150.0, 158.0, None, 0.5, "low confidence", "sound", 1.0)
+    sound = Heard(Line(1.0, 139.0), 20.0, 11.0, 19.0, 4.0, Line(1.0, 60.0))
+    assert in_rhythm(sound, rhythm, AlignParams()) > 0.9
+    backed = looked_at(heard, sound, [check], rhythm, AlignParams(), set(), [seen(10.0, 11.8, 24.0)])
+    assert (backed.status, backed.evidence) == ("match", "sound and picture")
+    doubted = looked_at(heard, sound, [check], rhythm, AlignParams(), set(), [seen(10.0, 14.0, 24.0)])
+    assert (doubted.status, doubted.evidence) == ("low confidence", "sound")
 
 
 def test_a_clip_heard_alone_where_the_picture_is_sure_of_another_line_is_unsure(check):
