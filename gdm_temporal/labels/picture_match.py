@@ -29,6 +29,7 @@ from gdm_features.store import FeatureSlice
 
 from ..timeline.intervals import runs
 from .pieces import Piece
+from .stillness import standing_still, step_motion
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,14 @@ class PictureCheck:
     # (`standing_still`; a maze whose sprites are small is still to the embedding, not to
     # them); for the embedding's, `still`. Growth and splits read it.
     standing: np.ndarray
+    params: PictureParams  # (what stands still in the stream, as in the compilation)
 
     def z_steps(self, start_s: float, end_s: float, stream_start_s: float, speed: float,
-                standing: bool = False) -> np.ndarray:
+                standing: bool = False, paused: bool = False) -> np.ndarray:
         """Per compilation step in `[start_s, end_s)`, the z-score of its similarity to the stream
         step on the line (NaN where the line leaves the stream, the step has no frame, or the
-        picture stood still: `still`, or with `standing`, `standing`)."""
+        picture stood still: `still`, or with `standing`, `standing`; with `paused`, unless the
+        stream's step on the line stands still too: the same pause in both)."""
         fps = self.stream.fps
         first = int(round(start_s * fps))
         i = np.arange(max(0, first), min(len(self.comp), int(round(end_s * fps))))
@@ -181,7 +184,11 @@ class PictureCheck:
             rows = self.view(read_for(self.view, self.stream, first, int(j[ok].max()) - first + 1))[j[ok] - first]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
-        z[(self.standing if standing else self.still)[i]] = np.nan
+        still = (self.standing if standing else self.still)[i]
+        if paused and (still & ok).any():
+            pause = standing_still(self.stream.read(first, int(j[ok].max()) - first + 1), self.params)
+            still[ok] &= ~pause[j[ok] - first]
+        z[still] = np.nan
         return z
 
     def z_along(self, start_s: float, end_s: float, stream_start_s: float, speed: float,
@@ -245,28 +252,6 @@ def _top_rows(sims_t: np.ndarray, k: int, block: int = 16) -> np.ndarray:
     return np.take_along_axis(rows, pick, 1)
 
 
-def _step_motion(visual: np.ndarray) -> np.ndarray:
-    """Per step, `1 - cosine` of its raw embedding with the step before (and after): 0 where
-    the picture is still."""
-    x = visual.astype(np.float32)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-6)
-    change = 1.0 - np.einsum("ij,ij->i", x[1:], x[:-1]) if len(x) > 1 else np.zeros(0, np.float32)
-    return np.maximum(np.r_[change, 0.0], np.r_[0.0, change]) if len(x) else np.zeros(0, np.float32)
-
-
-def standing_still(steps: FeatureSlice, params: PictureParams) -> np.ndarray:
-    """Per step, whether the picture stands still (a card, a pause): its embedding hardly
-    changes from the step before or after, nor, where the cache has pictures, does any cell of
-    its small grey picture change by more than `still_levels` (re-encoding's flicker). The
-    embedding's change alone took a letterboxed Ms. Pac-Man, its sprites small in less than
-    half the frame, for a card, and two of six clips were lost as stills."""
-    still = _step_motion(steps.visual) < params.min_motion
-    if steps.picture is None or not steps.picture.size:  # (a cache without the picture block)
-        return still
-    change = np.abs(np.diff(steps.picture.astype(np.int16), axis=0)).max(axis=1)
-    return still & (np.maximum(np.r_[change, 0], np.r_[0, change]) <= params.still_levels)
-
-
 def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: PictureParams = PictureParams(),
                    progress=None, views: tuple[View, View] = (embedding, embedding)
                    ) -> tuple[list[Piece], PictureCheck]:
@@ -309,7 +294,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     # join a clip's run (Super Mario's purple title card onto the dark screen before a level):
     # there they vote for nothing either. (Among every step, a pause inside a clip still votes:
     # without, Ms. Pac-Man lost a clip under four of the seven edits.)
-    still = _step_motion(comp.visual) < params.min_motion
+    still = step_motion(comp.visual) < params.min_motion
     top_idx[~c.any(axis=1) | (still & (params.stream_stride > 1))] = _NOTHING
     offsets = top_idx - np.arange(m)[:, None]  # [m, k] offsets of each step's best matches
     votes = Counter(offsets.ravel().tolist())
@@ -369,7 +354,7 @@ def picture_pieces(stream: FeatureFile, compilation: FeatureFile, params: Pictur
     mean = c64 @ stats.row_sum / count
     std = np.sqrt(np.maximum(((c64 @ stats.gram) * c64).sum(1) / count - mean**2, 0.0)) + 1e-3
     return sorted(pieces, key=lambda p: p.start), PictureCheck(stream, stream_view, centre, c, mean, std, still, top_idx,
-                                                               still if comp_view is embedding else standing)
+                                                               still if comp_view is embedding else standing, params)
 
 
 def _extend_into_crossfades(c: np.ndarray, stream: FeatureFile, view: View, centre: np.ndarray, offset: int, a: int,

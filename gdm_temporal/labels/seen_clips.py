@@ -197,12 +197,13 @@ def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s
     """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
     `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least
     `grow_z` in one of `checks`, each masking the steps where its own view stood still
-    (`PictureCheck.standing`)."""
+    (`PictureCheck.standing`) but where the stream along the line stood still as well: the
+    same pause in both (Breakout's wait for the serve ended a clip 2.4 s early, under music)."""
     fps = checks[0].stream.fps
     lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
     hi_s = min(piece.end + reach_s, max(within[1], piece.end))
-    z = np.fmax.reduce([_grown_z(c.z_steps(lo_s, hi_s, piece.stream_at(lo_s), piece.speed, standing=True), bridged)
-                        for c in checks], axis=0)  # (NaN where every comparison has no say: not grown over)
+    z = np.fmax.reduce([_grown_z(c.z_steps(lo_s, hi_s, piece.stream_at(lo_s), piece.speed, standing=True, paused=True),
+                                 bridged) for c in checks], axis=0)  # (NaN where no comparison has a say: not grown over)
     first = int(round(lo_s * fps))
     before, after = z[: int(round(piece.start * fps)) - first][::-1], z[int(round(piece.end * fps)) - first:]
     # Steps grown at each edge: those before the first below `grow_z`.

@@ -144,7 +144,7 @@ class LinesSeenWithin:
     def __init__(self, stretches, fps=FPS):
         self.stretches, self.stream = stretches, SimpleNamespace(fps=fps)
 
-    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False):
+    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False, paused=False):
         lo, hi = self.stretches.get(round(stream_start_s - speed * start_s, 1), (0.0, 0.0))
         times = start_s + np.arange(int(round((end_s - start_s) * self.stream.fps))) / self.stream.fps
         return np.where((times >= lo) & (times < hi), 2.0, 0.0)

@@ -174,7 +174,7 @@ class LinesSeen:
     def __init__(self, z_by_intercept, fps=5.0):
         self.z_by_intercept, self.stream = z_by_intercept, SimpleNamespace(fps=fps)
 
-    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False):
+    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False, paused=False):
         intercept = round(stream_start_s - speed * start_s, 1)
         return np.full(int(round((end_s - start_s) * self.stream.fps)), self.z_by_intercept.get(intercept, 0.0))
 
@@ -202,7 +202,7 @@ class LinesSeenUntil(LinesSeen):
         super().__init__({}, fps)
         self.z_until = z_until_by_intercept
 
-    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False):
+    def z_steps(self, start_s, end_s, stream_start_s, speed, standing=False, paused=False):
         z, until = self.z_until.get(round(stream_start_s - speed * start_s, 1), (0.0, np.inf))
         times = start_s + np.arange(int(round((end_s - start_s) * self.stream.fps))) / self.stream.fps
         return np.where(times < until, z, 0.0)

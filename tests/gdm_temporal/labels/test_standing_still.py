@@ -5,7 +5,8 @@ import pytest
 
 from compilation_factory import Edits, make_edited_compilation
 from gdm_features import FeatureFile, extract
-from gdm_temporal.labels.picture_match import PictureParams, _step_motion, standing_still
+from gdm_temporal.labels.picture_match import PictureParams
+from gdm_temporal.labels.stillness import standing_still, step_motion
 
 pytest.importorskip("ale_py", reason="Atari recordings need the demo extra (ale-py)")
 
@@ -37,7 +38,7 @@ def test_small_sprites_in_a_letterbox_move(letterboxed):
     placed, steps, fps = letterboxed
     params = PictureParams()
     standing = standing_still(steps, params)
-    quiet = _step_motion(steps.visual) < params.min_motion
+    quiet = step_motion(steps.visual) < params.min_motion
     for clip in placed:
         inside = slice(int(clip.start * fps) + 3, int(clip.end * fps) - 3)
         assert standing[inside].mean() <= 0.05, clip

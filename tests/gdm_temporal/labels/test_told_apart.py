@@ -174,3 +174,23 @@ def test_growth_over_a_lone_still_step_is_bridged_where_asked(tmp_path):
     check = picture_pieces(stream, _features(tmp_path / "carded.h5", carded))[1]
     late = Piece(7.0, 10.0, 11.0, 14.0, None, 0.8, "match", "sound and picture", 1.0)
     assert grown(late, [check], params, 8.0, bridged=True).start >= 6.2
+
+
+def test_a_clip_grows_over_a_pause_the_stream_shares_and_not_over_a_frozen_frame(tmp_path):
+    """Breakout waits for the serve: the picture stands still in the stream and so in the clip,
+    and has no say on which line it is from; but along the clip's own line the stream stands
+    still too, the same pause, and the clip goes on over it (it ended 2.4 s early under music).
+    A frame the editor froze, where the stream moves on, stops it as before."""
+    rng = np.random.default_rng(4)
+    play = _play(rng, 150)
+    paused = play.copy()
+    paused[70:82] = paused[70]  # the stream waits 14.0-16.4 s
+    noise = 0.5 * rng.normal(size=(62, 32))
+    piece = Piece(2.0, 9.0, 6.0, 13.0, None, 0.8, "match", "picture", 1.0)
+    for name, stream_play, reaches in (("paused", paused, True), ("frozen", play, False)):
+        cut = stream_play[20:82] + noise  # compilation 0-12.4 s: stream 4-16.4 s
+        cut[50:62] = cut[50]  # still from 10.0 s (the pause re-encoded: one frame held)
+        stream = _features(tmp_path / f"{name}.h5", stream_play)
+        check = picture_pieces(stream, _features(tmp_path / f"{name}-compilation.h5", cut))[1]
+        end = grown(piece, [check], AlignParams(), 8.0).end
+        assert end >= 12.2 if reaches else end <= 10.2, (name, end)
