@@ -93,6 +93,27 @@ def test_nothing_is_placed_on_a_few_sounds(checks):
     assert _told(checks, 24.0, heard_s=1.0) == [Piece(0.0, CLIP_S)]
 
 
+def test_a_weak_sound_places_a_clip_on_the_line_a_search_found_unsure(checks):
+    """Heard for 2 s, half of it replayed on the look-alike line (13.6 nats, 6.1 ahead): too
+    little for the sound to choose alone; but where a picture search found the same line, unsure
+    of it, the two witnesses agree (Space Invaders with every edit, and letterboxed: 5 of 6
+    clips to 6). Where the search's piece is on the other line, they do not."""
+    t, b = rhythm(STREAM_S, 3.0, seed=5)
+    clip = (t >= 24.0) & (t < 26.0)
+    ct, cb = t[clip] - 24.0, b[clip]
+    elsewhere = ~((t >= 4.0) & (t < 6.0))
+    stream = _onsets(np.r_[t[elsewhere], ct[:2] + 4.0], np.r_[b[elsewhere], cb[:2]], STREAM_S)
+    evidence = Evidence(stream, _onsets(ct, cb, CLIP_S), SoundParams())
+
+    def unsure(stream_start):
+        return Piece(0.0, CLIP_S, stream_start, stream_start + CLIP_S, None, 0.3, "low confidence", "picture", 1.0)
+
+    assert told_apart([Piece(0.0, CLIP_S)], checks, evidence, AlignParams()) == [Piece(0.0, CLIP_S)]
+    placed = [p for p in told_apart([unsure(24.0)], checks, evidence, AlignParams()) if p.status == "match"]
+    assert len(placed) == 1 and abs(placed[0].stream_at(1.0) - 25.0) < 0.1
+    assert told_apart([unsure(4.0)], checks, evidence, AlignParams()) == [unsure(4.0)]
+
+
 def test_a_compilation_with_no_pieces_stays_so(checks):
     t, b = rhythm(STREAM_S, 3.0, seed=5)
     assert told_apart([], checks, Evidence(_onsets(t, b, STREAM_S), _onsets(t[:2], b[:2], 0.5), SoundParams()),
