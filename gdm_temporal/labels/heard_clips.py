@@ -17,6 +17,9 @@ from .seen_clips import grown, picture_lead, smoothed, split_by_picture, steady_
 from .sound_match import Heard
 
 
+_GLIMPSE_S = 2.0  # a stretch the picture may tell two lines apart over, where the rest looks alike
+
+
 def looked_at(heard: Piece, sound: Heard, checks: list[PictureCheck], rhythm: MotionCheck | None,
               params: AlignParams, joins: set[float], seen: list[Piece]) -> Piece:
     """A clip the sound found, with the picture's say on the same line: standing out from its
@@ -63,19 +66,30 @@ def _seen_elsewhere(heard: Piece, seen: list[Piece], checks: list[PictureCheck],
     above the heard line: over the steps where the embedding moves, or where the comparison's
     own view does (Ms. Pac-Man's opening screen is still to the embedding, and only the ghosts
     flickering in the small pictures told the true line from the sound's, which replayed the
-    opening's tune and rhythm at another game's start)."""
+    opening's tune and rhythm at another game's start); over all they share, or over
+    `_GLIMPSE_S` of it (there, the opening screen that followed looked alike on both lines and
+    hid the 2 s that told them apart)."""
     longest = 0.0
     for p in seen:
         lo, hi = max(p.start, heard.start), min(p.end, heard.end)
         if p.status != "match" or agree(p, heard) or hi - lo <= longest:
             continue
-        for check, standing in product(checks, (False, True)):
-            theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed, standing)
-            if theirs >= params.confirm_z and \
-                    theirs - check.z_along(lo, hi, heard.stream_at(lo), heard.speed, standing) >= params.confirm_z:
-                longest = hi - lo
+        glimpses = [] if _GLIMPSE_S <= longest else [
+            (a, a + _GLIMPSE_S) for a in np.arange(lo, hi - _GLIMPSE_S + 1e-9, _GLIMPSE_S / 2)]
+        for a, b in [(lo, hi)] + glimpses:
+            if any(_sees_instead(check, p, heard, a, b, standing, params)
+                   for check, standing in product(checks, (False, True))):
+                longest = b - a
                 break
     return longest
+
+
+def _sees_instead(check: PictureCheck, p: Piece, heard: Piece, lo: float, hi: float, standing: bool,
+                  params: AlignParams) -> bool:
+    """Whether `check` sees `p`'s line over `[lo, hi]` by `confirm_z` above background and above `heard`'s."""
+    theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed, standing)
+    return theirs >= params.confirm_z and \
+        theirs - check.z_along(lo, hi, heard.stream_at(lo), heard.speed, standing) >= params.confirm_z
 
 
 def rival_seen(heard: Piece, sound: Heard, checks: list[PictureCheck], params: AlignParams) -> Piece:

@@ -196,8 +196,8 @@ def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s
            bridged: bool = False) -> Piece:
     """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
     `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least
-    `grow_z` in one of `checks`, each masking the steps where its own view stood still
-    (`PictureCheck.standing`) but where the stream along the line stood still as well: the
+    `grow_z` in one of `checks` (`steps_grown`: on past a lone step below it), each masking
+    the steps where its own view stood still (`PictureCheck.standing`) but where the stream along the line stood still as well: the
     same pause in both (Breakout's wait for the serve ended a clip 2.4 s early, under music)."""
     fps = checks[0].stream.fps
     lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
@@ -206,10 +206,20 @@ def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s
                                  bridged) for c in checks], axis=0)  # (NaN where no comparison has a say: not grown over)
     first = int(round(lo_s * fps))
     before, after = z[: int(round(piece.start * fps)) - first][::-1], z[int(round(piece.end * fps)) - first:]
-    # Steps grown at each edge: those before the first below `grow_z`.
-    steps = [0 if held or not len(side) else int(np.argmin(np.r_[side, -np.inf] >= params.grow_z))
+    steps = [0 if held or not len(side) else steps_grown(side >= params.grow_z, int(round(fps)))
              for held, side in zip(fixed, (before, after))]
     return piece.spanning(piece.start - steps[0] / fps, piece.end + steps[1] / fps)
+
+
+def steps_grown(good: np.ndarray, resume: int) -> int:
+    """Of the steps from an edge outwards, how many a clip grows over: those before the first
+    not `good`, and on past a lone one where the `resume` steps after it all are. A change of
+    scene lands a step apart in the two videos where the compilation's steps fall between the
+    stream's (Ms. Pac-Man's opening screen: a clip stopped 4 s short at one such step)."""
+    at = int(np.argmin(np.r_[good, False]))
+    while at + 1 + resume <= len(good) and good[at + 1:at + 1 + resume].all():
+        at += 1 + int(np.argmin(np.r_[good[at + 1:], False]))
+    return at
 
 
 def _grown_z(z: np.ndarray, bridged: bool) -> np.ndarray:

@@ -259,6 +259,16 @@ def test_a_heard_line_the_picture_sees_elsewhere(check):
     assert _seen_elsewhere(heard, [seen(10.0, 20.0, 24.0)], [flickering], AlignParams()) == pytest.approx(8.0)
 
 
+def test_the_picture_sees_a_line_elsewhere_over_a_glimpse_where_the_rest_looks_alike(check):
+    """A sure clip whose line the picture tells apart over 2 s and not over the rest (Ms.
+    Pac-Man's opening screen, alike on both lines, hid the ghosts' entrance that told them
+    apart): it covers that much of the heard stretch."""
+    heard = Piece(7.0, 19.0, 150.0, 162.0, None, 0.5, "low confidence", "sound", 1.0)
+    # (its line is the first clip's, seen over 7-10 s, and not the second's, 10-19 s)
+    assert _seen_elsewhere(heard, [seen(7.0, 19.0, 11.0)], [check], AlignParams()) == pytest.approx(2.0)
+    assert _seen_elsewhere(heard, [seen(9.6, 19.0, 13.6)], [check], AlignParams()) == 0.0  # (0.4 s of it)
+
+
 def test_the_rhythm_backs_no_line_where_the_picture_is_sure_of_another_over_more_than_a_crossfade(check):
     """Ms. Pac-Man's opening screen flickers alike at every game's start, so the screen's rhythm
     backed a tune heard at another game's opening over the last 4 s of a clip whose first 2 s

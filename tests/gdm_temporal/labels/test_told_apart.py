@@ -11,7 +11,7 @@ from gdm_temporal.labels.audio_print import FRAME_S, Onsets
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.pieces import Piece
 from gdm_temporal.labels.sound_evidence import Evidence, SoundParams
-from gdm_temporal.labels.seen_clips import grown
+from gdm_temporal.labels.seen_clips import grown, steps_grown
 from gdm_temporal.labels.told_apart import edges_seen_elsewhere, told_apart
 
 from .test_picture_joins import _features, _play
@@ -215,3 +215,14 @@ def test_a_clip_grows_over_a_pause_the_stream_shares_and_not_over_a_frozen_frame
         check = picture_pieces(stream, _features(tmp_path / f"{name}-compilation.h5", cut))[1]
         end = grown(piece, [check], AlignParams(), 8.0).end
         assert end >= 12.2 if reaches else end <= 10.2, (name, end)
+
+
+def test_growth_goes_on_past_a_lone_step_below_where_a_second_stands_out_after_it():
+    """A change of scene lands a step apart in the two videos where the compilation's steps
+    fall between the stream's: one step below, and the clip goes on (Ms. Pac-Man's opening
+    screen: a clip stopped 4 s short there); two together, or one with less than a second
+    after it, end it."""
+    good = np.array([1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1], bool)
+    assert steps_grown(good, 5) == 9
+    assert steps_grown(good[:7], 5) == 2  # (four steps after the lone one)
+    assert steps_grown(np.ones(4, bool), 5) == 4 and steps_grown(np.zeros(3, bool), 5) == 0
