@@ -282,8 +282,8 @@ def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[Pictur
     unsure pieces between them (each grown, or found, past a cut between look-alike scenes, or
     stopped short of it by an unsure claim; but not a clip the picture sees instead of either's
     line, which one of them would grow over) end and start where the picture passes from one line to
-    the other: within `join_slack_s` of the overlap or gap (a gap at most `picture_reach_s`), or
-    of where either line's own `claims` (the pieces fused) reached into the other's (the
+    the other: within the overlap, or within `join_slack_s` of the gap (at most `picture_reach_s`),
+    each widened to where either line's own `claims` (the pieces fused) reached into the other's (the
     stronger claim took the whole overlap: Space Invaders letterboxed, 3.4 s of the next clip).
     A crossfade's two lines meet in its middle; past one, each grows only over steps its own
     line explains. (Between two clips found by the picture alone,
@@ -300,7 +300,11 @@ def overlaps_split(pieces: list[Piece], claims: list[Piece], checks: list[Pictur
             lo, hi = sorted((a.end, b.start))
             lo = min([lo] + [q.start for q in claims if agree(q, b) and q.start < lo < q.end])
             hi = max([hi] + [q.end for q in claims if agree(q, a) and q.start < hi < q.end])
-            a2, b2 = split_by_picture(a, b, lo - params.join_slack_s, hi + params.join_slack_s, checks)
+            # Where the two overlap, the cut lies in what both hold (past it, a look-alike game's
+            # picture went on seeing the first line: Space Invaders letterboxed, a split 1.6 s
+            # late where the sound's join was right); only across a gap is there slack.
+            slack = 0.0 if a.end - b.start >= 2 / checks[0].stream.fps else params.join_slack_s
+            a2, b2 = split_by_picture(a, b, lo - slack, hi + slack, checks)
             # Past a crossfade, each grows only over steps its own line explains: a clip no search
             # found between them (Ms. Pac-Man: 4 s of a new game's opening and 1.3 s of play) is
             # neither's.

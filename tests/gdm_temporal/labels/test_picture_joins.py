@@ -87,6 +87,16 @@ def test_overlapping_matches_end_where_the_picture_changes_line(check):
     assert a.end == b.start == pytest.approx(CUT_S, abs=0.2 + 1e-9)
 
 
+def test_overlapping_matches_meet_within_what_both_hold(lookalike_check):
+    """The second clip opens on 2 s that look just like the first clip's next 2 s: past the
+    cut the picture still sees the first line as well as the second, and a split reaching 1 s
+    past what both hold went on to where the look-alike ends (Space Invaders letterboxed: 1.6 s
+    late). Where the two overlap, the cut lies in the overlap."""
+    first, second = seen_and_heard(0.0, 10.6, 4.0), seen_and_heard(9.8, 20.0, 23.8)
+    a, b = overlaps_split([first, second], [], [lookalike_check], AlignParams())
+    assert 9.8 <= a.end == b.start <= 10.6
+
+
 def test_a_join_the_picture_cannot_place_stays(check):
     """Two lines neither of which the picture follows there: the sound's join is kept."""
     first, second = seen_and_heard(0.0, 11.0, 90.0), seen_and_heard(11.0, 20.0, 150.0)
