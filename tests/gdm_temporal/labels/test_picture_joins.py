@@ -19,7 +19,7 @@ from gdm_temporal.labels.heard_clips import (_seen_elsewhere, in_rhythm, joined_
 from gdm_temporal.labels.seen_clips import carried_on, followed_better, grown_apart, long_overlaps_split
 from gdm_temporal.labels.picture_match import picture_pieces
 from gdm_temporal.labels.picture_motion import MotionCheck
-from gdm_temporal.labels.pieces import Piece, fuse
+from gdm_temporal.labels.pieces import Piece, agree, fuse
 from gdm_temporal.labels.sound_evidence import Line
 from gdm_temporal.labels.sound_match import Heard
 
@@ -307,6 +307,17 @@ def test_a_clip_heard_alone_where_the_picture_is_sure_of_another_line_is_unsure(
     assert (alone.status, alone.evidence) == ("match", "sound")
     doubted = looked_at(heard, sound, [check], None, AlignParams(), set(), [seen(10.0, 20.0, 24.0)])
     assert (doubted.status, doubted.stream_start) == ("low confidence", 150.0)
+
+
+def test_lines_exactly_the_agreeing_distance_apart_agree_whatever_the_rounding():
+    """A clip on the line 279.8 s ahead of the compilation and a fragment on the line 3 steps
+    (0.6 s) behind it are one clip, as on 16.2 and 15.6 (the first pair's difference comes out
+    0.6000000000000227)."""
+    for offset in (279.8, 16.2):
+        clip = seen(42.26, 45.26, 42.26 + offset)
+        fragment = Piece(45.26, 47.26, 45.26 + offset - 0.6, 47.26 + offset - 0.6, None, 0.3, "low confidence",
+                         "picture", 1.0)
+        assert agree(clip, fragment) and agree(fragment, clip)
 
 
 def test_a_carried_clip_gives_back_no_more_than_the_picture_found(tmp_path):
