@@ -77,15 +77,15 @@ def _seen_elsewhere(heard: Piece, seen: list[Piece], checks: list[PictureCheck],
         glimpses = [] if _GLIMPSE_S <= longest else [
             (a, a + _GLIMPSE_S) for a in np.arange(lo, hi - _GLIMPSE_S + 1e-9, _GLIMPSE_S / 2)]
         for a, b in [(lo, hi)] + glimpses:
-            if any(_sees_instead(check, p, heard, a, b, standing, params)
+            if any(_sees_above(check, p, heard, a, b, standing, params)
                    for check, standing in product(checks, (False, True))):
                 longest = b - a
                 break
     return longest
 
 
-def _sees_instead(check: PictureCheck, p: Piece, heard: Piece, lo: float, hi: float, standing: bool,
-                  params: AlignParams) -> bool:
+def _sees_above(check: PictureCheck, p: Piece, heard: Piece, lo: float, hi: float, standing: bool,
+                params: AlignParams) -> bool:
     """Whether `check` sees `p`'s line over `[lo, hi]` by `confirm_z` above background and above `heard`'s."""
     theirs = check.z_along(lo, hi, p.stream_at(lo), p.speed, standing)
     return theirs >= params.confirm_z and \

@@ -180,14 +180,14 @@ class PictureCheck:
         j = np.round(stream_start_s * fps + speed * (i - start_s * fps)).astype(np.int64)
         ok = (j >= 0) & (j < self.stream.n_steps) & self.comp[i].any(1)
         if ok.any():
-            first = int(j[ok].min())
-            rows = self.view(read_for(self.view, self.stream, first, int(j[ok].max()) - first + 1))[j[ok] - first]
+            stream_first, length = int(j[ok].min()), int(j[ok].max() - j[ok].min()) + 1
+            rows = self.view(read_for(self.view, self.stream, stream_first, length))[j[ok] - stream_first]
             sims = np.einsum("ij,ij->i", self.comp[i[ok]], _normalised(rows, self.centre))
             z[ok] = (sims - self.mean[i[ok]]) / self.std[i[ok]]
         still = (self.standing if standing else self.still)[i]
         if paused and (still & ok).any():
-            pause = standing_still(self.stream.read(first, int(j[ok].max()) - first + 1), self.params)
-            still[ok] &= ~pause[j[ok] - first]
+            window = self.stream.read(stream_first, length, ("visual", "picture"))  # (what `standing_still` reads)
+            still[ok] &= ~standing_still(window, self.params)[j[ok] - stream_first]
         z[still] = np.nan
         return z
 

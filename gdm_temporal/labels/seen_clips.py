@@ -197,8 +197,9 @@ def grown(piece: Piece, checks: list[PictureCheck], params: AlignParams, reach_s
     """`piece` grown at either edge (but the `fixed` ones), up to `reach_s` and not past
     `within`, over steps whose picture z-score on its line (a 3-step mean) stays at least
     `grow_z` in one of `checks` (`steps_grown`: on past a lone step below it), each masking
-    the steps where its own view stood still (`PictureCheck.standing`) but where the stream along the line stood still as well: the
-    same pause in both (Breakout's wait for the serve ended a clip 2.4 s early, under music)."""
+    the steps where its own view stood still (`PictureCheck.standing`) but where the stream
+    along the line stood still as well: the same pause in both (Breakout's wait for the serve
+    ended a clip 2.4 s early, under music)."""
     fps = checks[0].stream.fps
     lo_s = max(0.0, piece.start - reach_s, min(within[0], piece.start))
     hi_s = min(piece.end + reach_s, max(within[1], piece.end))
